@@ -1,0 +1,98 @@
+"""Tawasul's composition root: create_app() wires config, extensions, blueprints and sockets.
+
+`python app.py` serves on http://127.0.0.1:5000 through Flask-SocketIO. Without DATABASE_URL
+it runs embedded: SQLite in instance/, migrations applied, demo accounts seeded, jobs and the
+demo channel's polling inside this process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from inbox import errors, i18n, jobs, security, sockets
+from inbox.cli import init_app as init_cli
+from inbox.config import ROOT, load_config
+from inbox.db import init_engine
+from inbox.extensions import csrf, db, limiter, login_manager, migrate, socketio
+from inbox.services.users import load_session_user
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("TAWASUL_INSTANCE_PATH", ROOT / "instance")).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "inbox" / "static"),
+    )
+    app.config.update(load_config(instance_path))
+    app.config.update(config or {})
+
+    db.init_app(app)
+    init_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_session_user)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    jobs.init_app(app)
+    init_cli(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"],
+        message_queue=app.config["REDIS_URL"],
+    )
+    sockets.register_handlers()
+
+    from inbox.admin import bp as admin_bp
+    from inbox.auth import bp as auth_bp
+    from inbox.web import bp as web_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(admin_bp)
+    return app
+
+
+def prepare_embedded(app: Flask) -> None:
+    """Embedded first run: bring the schema up to date and seed the demo data."""
+    from flask_migrate import upgrade
+
+    from inbox.services.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+    with app.app_context():
+        if app.config["RUN_MIGRATIONS_AT_START"]:
+            upgrade()
+        if app.config["SEED_DEMO"]:
+            seed_demo(app.config["DEMO_INTERVAL_SECONDS"])
+            print("Demo accounts (password: %s):" % DEMO_PASSWORD)
+            for email, role, _name, _lang in DEMO_ACCOUNTS:
+                print(f"  {role:<10} {email}")
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    app = create_app()
+    prepare_embedded(app)
+    if app.config["DEMO_TRAFFIC"]:
+        from inbox.jobs.schedule import start_embedded_scheduler
+
+        start_embedded_scheduler(app)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Tawasul is serving on http://{host}:{port}")
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

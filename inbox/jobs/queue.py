@@ -1,0 +1,102 @@
+"""Where a job goes: rq (JSON serializer, timeout, Retry) or the in-process runner."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "default"
+
+
+class RqBackend:
+    def __init__(self, app: Flask):
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        self.connection = Redis.from_url(app.config["REDIS_URL"])
+        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+        self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
+        self.intervals = app.config["JOB_RETRY_INTERVALS"]
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        from rq import Retry
+
+        self.queue.enqueue(
+            func,
+            *args,
+            job_timeout=self.timeout,
+            retry=Retry(max=len(self.intervals), interval=self.intervals),
+            failure_ttl=7 * 24 * 3600,
+        )
+
+
+class InProcessRunner:
+    """One worker thread, so embedded mode keeps a single writer; retries with backoff."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.intervals = app.config["IN_PROCESS_RETRY_INTERVALS"]
+        self._queue: queue.Queue[tuple[Callable[..., Any], tuple, int]] = queue.Queue()
+        self._pending = 0
+        self._lock = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tawasul-jobs", daemon=True)
+                self._thread.start()
+        self._queue.put((func, args, 0))
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every job, retries included, has finished (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{self._pending} jobs still pending")
+                self._lock.wait(remaining)
+
+    def _run(self) -> None:
+        while True:
+            func, args, attempt = self._queue.get()
+            try:
+                with self.app.app_context():
+                    func(*args)
+            except Exception:
+                if attempt < len(self.intervals):
+                    delay = self.intervals[attempt]
+                    log.warning("job %s%r failed, retry in %ss", func.__name__, args, delay, exc_info=True)
+                    timer = threading.Timer(delay, self._queue.put, [(func, args, attempt + 1)])
+                    timer.daemon = True
+                    timer.start()
+                    continue
+                log.exception("job %s%r failed for good", func.__name__, args)
+            with self._lock:
+                self._pending -= 1
+                self._lock.notify_all()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("IN_PROCESS_RETRY_INTERVALS", [1, 5, 15, 60, 300])
+    backend = RqBackend(app) if app.config.get("REDIS_URL") else InProcessRunner(app)
+    app.extensions["tawasul_jobs"] = backend
+
+
+def backend() -> RqBackend | InProcessRunner:
+    return current_app.extensions["tawasul_jobs"]
+
+
+def enqueue(func: Callable[..., Any], *args: Any) -> None:
+    """Queue ``func(*args)``; call only after the transaction that made the work has committed."""
+    backend().enqueue(func, *args)

@@ -1,0 +1,11 @@
+"""The domain, one module per aggregate (DESIGN.md, "Domain")."""
+from inbox.models.audit import AuditLog
+from inbox.models.channel import Channel, RawEvent
+from inbox.models.conversation import Conversation, ConversationEvent, Message, Note, Tag
+from inbox.models.customer import Customer, Identity
+from inbox.models.user import Team, User
+
+__all__ = [
+    "AuditLog", "Channel", "Conversation", "ConversationEvent", "Customer", "Identity",
+    "Message", "Note", "RawEvent", "Tag", "Team", "User",
+]

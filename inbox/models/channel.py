@@ -1,0 +1,50 @@
+"""Channels (one account on one platform) and the raw payloads they delivered."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inbox.extensions import db
+from inbox.models.base import utcnow
+
+CHANNEL_STATUSES = ("active", "needs_reauth", "disabled")
+
+
+class Channel(db.Model):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # Where polling resumes; saved only after the batch it covers is committed.
+    cursor: Mapped[str | None] = mapped_column(String(255))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team = relationship("Team")
+
+
+class RawEvent(db.Model):
+    """A payload exactly as a platform delivered it, kept so any message can be re-parsed."""
+
+    __tablename__ = "raw_events"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "dedup_key"),
+        Index("ix_raw_events_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    dedup_key: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,141 @@
+"""Conversations (tickets), their messages, notes, tags and event history."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inbox.extensions import db
+from inbox.models.base import utcnow
+
+STATUSES = ("new", "open", "pending", "snoozed", "resolved")
+ACTIVE_STATUSES = ("new", "open", "pending", "snoozed")
+# Outbound: queued -> sending -> sent -> delivered -> read, or failed. Inbound: received.
+MESSAGE_STATES = ("received", "queued", "sending", "sent", "delivered", "read", "failed")
+
+conversation_tags = Table(
+    "conversation_tags",
+    db.metadata,
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # A public thread is one ticket per channel; NULL (private) never collides.
+        UniqueConstraint("channel_id", "thread_external_id"),
+        # The queue: by team and status, newest activity first.
+        Index("ix_conversations_team_status_last", "team_id", "status", "last_message_at"),
+        Index("ix_conversations_status_last", "status", "last_message_at"),
+        Index("ix_conversations_assignee_status", "assignee_id", "status"),
+        # Threading a DM into the customer's open conversation on that channel.
+        Index("ix_conversations_customer_channel_status", "customer_id", "channel_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[int] = mapped_column(default=2)  # 1 urgent … 4 low
+    is_public: Mapped[bool] = mapped_column(default=False)
+    thread_external_id: Mapped[str | None] = mapped_column(String(255))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    intent_confidence: Mapped[float | None]
+    language: Mapped[str | None] = mapped_column(String(8))
+    sentiment: Mapped[str | None] = mapped_column(String(8))
+    preview: Mapped[str] = mapped_column(String(280), default="")
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_customer_message_at: Mapped[datetime | None]
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    channel = relationship("Channel")
+    customer = relationship("Customer")
+    team = relationship("Team")
+    assignee = relationship("User")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id"
+    )
+    notes: Mapped[list[Note]] = relationship(order_by="Note.id")
+    tags: Mapped[list[Tag]] = relationship(secondary=conversation_tags)
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Replays, retries and duplicate webhooks store one row (DESIGN.md step 3).
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    parent_external_id: Mapped[str | None] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    author_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id", ondelete="SET NULL"))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    is_public: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    error: Mapped[str | None] = mapped_column(Text)
+    # One reply per click: the browser's token for this reply (RELIABILITY.md case 33).
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    author_identity = relationship("Identity")
+    author_user = relationship("User")
+
+
+class Note(db.Model):
+    """A private note between agents; never sent to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationEvent(db.Model):
+    """Every assignment, status change, reply and breach: the source of every report."""
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (
+        Index("ix_conversation_events_conversation_created", "conversation_id", "created_at"),
+        Index("ix_conversation_events_kind_created", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship()

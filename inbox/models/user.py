@@ -1,0 +1,82 @@
+"""Users (agents, supervisors, admins) and the teams they work in."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from inbox.extensions import db
+from inbox.models.base import utcnow
+
+ROLES = ("agent", "supervisor", "admin")
+
+team_members = Table(
+    "team_members",
+    db.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[User]] = relationship(secondary=team_members, back_populates="teams")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Amman")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie: bumping it ends every session of this user at once.
+    session_version: Mapped[int] = mapped_column(default=1)
+    capacity: Mapped[int] = mapped_column(default=8)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def sees_all_teams(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [team.id for team in self.teams]

@@ -1,0 +1,2 @@
+"""Business operations. Each public function owns its transaction, then notifies and
+enqueues only after the commit."""

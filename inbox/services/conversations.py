@@ -1,0 +1,138 @@
+"""What agents do with conversations: list, open, reply, change status."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from inbox import realtime
+from inbox.extensions import db
+from inbox.jobs import enqueue, tasks
+from inbox.models import Conversation, ConversationEvent, Message, User
+from inbox.models.base import utcnow
+from inbox.models.conversation import ACTIVE_STATUSES
+from inbox.services.errors import InvalidInput, NotFound
+from routing.normalize import clean_for_storage
+
+MAX_REPLY_LENGTH = 4000
+AGENT_STATUSES = ("open", "pending", "resolved")
+# Queue filters an agent can pick; anything else is a 400, never SQL built from input.
+QUEUE_FILTERS: dict[str, tuple[str, ...]] = {
+    "active": ACTIVE_STATUSES,
+    "open": ("new", "open"),
+    "pending": ("pending",),
+    "resolved": ("resolved",),
+}
+
+
+def _visible(user: User) -> Select:
+    query = select(Conversation)
+    if not user.sees_all_teams:
+        query = query.where(
+            or_(Conversation.team_id.in_(user.team_ids), Conversation.assignee_id == user.id)
+        )
+    return query
+
+
+def list_conversations(user: User, status_filter: str = "active", limit: int = 100) -> list[Conversation]:
+    if status_filter not in QUEUE_FILTERS:
+        raise InvalidInput(f"unknown filter {status_filter!r}")
+    query = (
+        _visible(user)
+        .where(Conversation.status.in_(QUEUE_FILTERS[status_filter]))
+        .options(selectinload(Conversation.customer), selectinload(Conversation.channel))
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    return list(db.session.scalars(query))
+
+
+def get_conversation(user: User, conversation_id: int) -> Conversation:
+    """The conversation if the user may see it; NotFound otherwise (no existence oracle)."""
+    conversation = db.session.scalar(_visible(user).where(Conversation.id == conversation_id))
+    if conversation is None:
+        raise NotFound("conversation")
+    return conversation
+
+
+def reply(user: User, conversation_id: int, text: str, client_token: str | None = None) -> Message:
+    """Store the reply as ``queued`` with the conversation's update, then queue its sending.
+
+    ``client_token`` comes from the reply form: a second submit of the same form returns the
+    first reply instead of sending twice.
+    """
+    text = clean_for_storage(text or "").strip()
+    if not text:
+        raise InvalidInput("a reply needs some text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise InvalidInput(f"a reply has at most {MAX_REPLY_LENGTH} characters")
+    key = (client_token or "").strip()[:64] or secrets.token_hex(16)
+    existing = db.session.scalar(select(Message).where(Message.idempotency_key == key))
+    if existing is not None:
+        get_conversation(user, existing.conversation_id)  # a token is no way into others' tickets
+        return existing
+    conversation = get_conversation(user, conversation_id)
+    now = utcnow()
+    message = Message(
+        conversation=conversation,
+        channel_id=conversation.channel_id,
+        direction="out",
+        author_user_id=user.id,
+        text=text,
+        is_public=conversation.is_public,
+        state="queued",
+        idempotency_key=key,
+        created_at=now,
+    )
+    db.session.add(message)
+    conversation.last_message_at = now
+    conversation.preview = text[:280]
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    if conversation.assignee_id is None:
+        conversation.assignee_id = user.id
+    db.session.add(ConversationEvent(conversation=conversation, actor_id=user.id, kind="replied"))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same token raced in from a second click
+        db.session.rollback()
+        return db.session.scalar(select(Message).where(Message.idempotency_key == key))
+    enqueue(tasks.deliver_message, message.id)
+    realtime.message_created(message)
+    realtime.conversation_updated(conversation)
+    return message
+
+
+def retry_message(user: User, message_id: int) -> Message:
+    """Put a failed reply back in the outbox (the agent's retry button)."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.direction != "out":
+        raise NotFound("message")
+    get_conversation(user, message.conversation_id)
+    if message.state != "failed":
+        return message
+    message.state, message.error = "queued", None
+    db.session.commit()
+    enqueue(tasks.deliver_message, message.id)
+    realtime.message_updated(message)
+    return message
+
+
+def set_status(user: User, conversation_id: int, status: str) -> Conversation:
+    if status not in AGENT_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(AGENT_STATUSES)}")
+    conversation = get_conversation(user, conversation_id)
+    if conversation.status == status:
+        return conversation
+    data: dict[str, Any] = {"from": conversation.status, "to": status}
+    conversation.status = status
+    conversation.resolved_at = utcnow() if status == "resolved" else None
+    db.session.add(
+        ConversationEvent(conversation=conversation, actor_id=user.id, kind="status_changed", data=data)
+    )
+    db.session.commit()
+    realtime.conversation_updated(conversation)
+    return conversation

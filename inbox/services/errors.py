@@ -1,0 +1,17 @@
+"""Errors services raise; the edges (views, sockets, CLI) map them to responses."""
+
+
+class ServiceError(Exception):
+    pass
+
+
+class NotFound(ServiceError):
+    """Missing, or not the caller's to see: the two look the same from outside."""
+
+
+class Forbidden(ServiceError):
+    pass
+
+
+class InvalidInput(ServiceError):
+    pass

@@ -1,0 +1,27 @@
+"""Socket.IO handlers.
+
+Authentication happens on connect, from the login session (the same revocable cookie as
+HTTP): no session, a stale session version or a deactivated user means the connection is
+refused. Rooms are joined here, by the server, from the user's own role and teams; the client
+can name no room. Every later push comes from inbox/realtime.py.
+"""
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_socketio import join_room
+
+from inbox import realtime
+from inbox.extensions import socketio
+
+
+def register_handlers() -> None:
+    socketio.on_event("connect", on_connect)
+
+
+def on_connect(auth=None):
+    """Who: any signed-in user's page. Joins: the user's, team and supervisor rooms."""
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError("unauthorized")
+    for room in realtime.rooms_for_user(current_user):
+        join_room(room)
+    return True

@@ -1,0 +1,203 @@
+/* Tawasul's live pages. Every customer-supplied string goes into the DOM as textContent. */
+(function () {
+  "use strict";
+
+  const page = document.querySelector("[data-page]");
+  const labelsNode = document.getElementById("labels");
+  if (!page || !labelsNode || typeof io === "undefined") return;
+
+  const labels = JSON.parse(labelsNode.textContent);
+  const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "ar", {
+    timeZone: document.body.dataset.timezone || "Asia/Amman",
+    dateStyle: "short",
+    timeStyle: "short",
+  });
+  const FILTERS = {
+    active: ["new", "open", "pending", "snoozed"],
+    open: ["new", "open"],
+    pending: ["pending"],
+    resolved: ["resolved"],
+  };
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function timeNode(iso) {
+    return el("time", { datetime: iso }, iso ? timeFormat.format(new Date(iso)) : "");
+  }
+
+  // ---- queue -------------------------------------------------------------------------
+  function conversationRow(c) {
+    const li = el("li", { class: "conversation", "data-conversation-id": c.id, "data-testid": "conversation" });
+    const a = el("a", { href: "/conversations/" + c.id });
+    const customer = el("span", { class: "customer" });
+    customer.append(el("bdi", {}, c.customer.name));
+    const kind = c.is_public ? labels.kind.public : labels.kind.private;
+    const time = timeNode(c.last_message_at);
+    time.dataset.field = "time";
+    a.append(
+      customer,
+      el("span", { class: "badge status-" + c.status, "data-field": "status" }, labels.status[c.status] || c.status),
+      el("span", { class: "badge" }, c.platform + " · " + kind),
+      time,
+      el("span", { class: "preview", dir: "auto", "data-field": "preview" }, c.preview)
+    );
+    li.append(a);
+    return li;
+  }
+
+  function upsertConversation(c, isNew) {
+    const list = document.getElementById("conversations");
+    const existing = list.querySelector('[data-conversation-id="' + c.id + '"]');
+    const wanted = (FILTERS[page.dataset.filter] || FILTERS.active).includes(c.status);
+    if (existing) existing.remove();
+    if (!wanted) return;
+    const row = conversationRow(c);
+    if (isNew) row.classList.add("arrived");
+    list.prepend(row);
+    document.querySelector('[data-testid="queue-empty"]').hidden = true;
+  }
+
+  async function refreshQueue() {
+    const response = await fetch("/api/conversations?status=" + encodeURIComponent(page.dataset.filter), {
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return;
+    const items = await response.json();
+    const list = document.getElementById("conversations");
+    list.replaceChildren(...items.map(conversationRow));
+    document.querySelector('[data-testid="queue-empty"]').hidden = items.length > 0;
+  }
+
+  // ---- one conversation --------------------------------------------------------------
+  const conversationId = Number(page.dataset.conversationId || 0);
+
+  function messageItem(m) {
+    const li = el("li", {
+      class: "message " + (m.direction === "out" ? "outbound" : "inbound"),
+      "data-message-id": m.id,
+      "data-testid": "message",
+    });
+    const meta = el("div", { class: "meta" });
+    meta.append(el("bdi", { class: "author" }, m.author || ""), timeNode(m.created_at));
+    li.append(meta, el("p", { class: "text", dir: "auto" }, m.text));
+    if (m.direction === "out") renderState(li, m);
+    return li;
+  }
+
+  function renderState(li, m) {
+    const meta = li.querySelector(".meta");
+    let badge = meta.querySelector('[data-field="state"]');
+    if (!badge) {
+      badge = el("span", { "data-field": "state" });
+      meta.append(badge);
+    }
+    badge.className = "badge state-" + m.state;
+    badge.dataset.state = m.state;
+    badge.textContent = labels.state[m.state] || m.state;
+    li.querySelectorAll(".error, .retry").forEach((n) => n.remove());
+    if (m.state === "failed") {
+      li.append(el("p", { class: "error", "data-field": "error" }, m.error || ""));
+      const retry = el("button", { class: "retry", type: "button" }, labels.retry);
+      retry.addEventListener("click", () => post("/messages/" + m.id + "/retry", new FormData()));
+      li.append(retry);
+    }
+  }
+
+  function upsertMessage(m) {
+    if (m.conversation_id !== conversationId) return;
+    const thread = document.getElementById("thread");
+    const existing = thread.querySelector('[data-message-id="' + m.id + '"]');
+    if (existing) {
+      if (m.direction === "out") renderState(existing, m);
+      return;
+    }
+    thread.append(messageItem(m));
+    thread.lastElementChild.scrollIntoView({ block: "nearest" });
+  }
+
+  function updateConversationHeader(c) {
+    if (c.id !== conversationId) return;
+    const badge = page.querySelector('[data-field="status"]');
+    badge.className = "badge status-" + c.status;
+    badge.textContent = labels.status[c.status] || c.status;
+    page.querySelectorAll(".status-actions button").forEach((b) => (b.disabled = b.value === c.status));
+  }
+
+  async function refreshConversation() {
+    const response = await fetch("/api/conversations/" + conversationId, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const c = await response.json();
+    c.messages.forEach(upsertMessage);
+    updateConversationHeader(c);
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
+    });
+  }
+
+  function newToken() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  const form = document.getElementById("reply-form");
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector('button[type="submit"]');
+      const error = document.getElementById("reply-error");
+      button.disabled = true;
+      try {
+        const response = await post(form.action, new FormData(form));
+        const body = await response.json().catch(() => ({}));
+        if (response.ok) {
+          upsertMessage(body);
+          form.querySelector("textarea").value = "";
+          form.querySelector('[name="client_token"]').value = newToken();
+          error.hidden = true;
+        } else {
+          error.textContent = body.error || response.statusText;
+          error.hidden = false;
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // ---- the socket ----------------------------------------------------------------------
+  const status = document.getElementById("live-status");
+  const socket = io();
+  let connectedBefore = false;
+
+  socket.on("connect", () => {
+    status.hidden = true;
+    if (connectedBefore) (conversationId ? refreshConversation : refreshQueue)();
+    connectedBefore = true;
+  });
+  socket.on("disconnect", () => (status.hidden = false));
+  socket.on("session_ended", () => {
+    socket.disconnect();
+    window.location.assign("/login");
+  });
+
+  if (conversationId) {
+    socket.on("message_created", upsertMessage);
+    socket.on("message_updated", upsertMessage);
+    socket.on("conversation_updated", updateConversationHeader);
+  } else {
+    socket.on("conversation_created", (c) => upsertConversation(c, true));
+    socket.on("conversation_updated", (c) => upsertConversation(c, false));
+  }
+})();

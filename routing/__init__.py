@@ -1,0 +1,1 @@
+"""Pure decisions about a conversation: no Flask, no database, data in and data out."""

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import text
+
+from app import create_app
+from inbox.extensions import db
+from tests import factories
+from tests.services import POSTGRES_URL, require
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "inbox" / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs():
+    """`make test` compiles the catalogs; this keeps a bare `pytest` run honest too."""
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SOCKETIO_ALLOWED_ORIGINS", "LOGIN_RATE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAWASUL_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+def reset_postgres() -> None:
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "postgresql":
+        require("postgresql")
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def make_app(database_url: str, **config):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "IN_PROCESS_RETRY_INTERVALS": [0.05, 0.1], **config})
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            reset_postgres()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    jobs(app).drain()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def jobs(app):
+    return app.extensions["tawasul_jobs"]
+
+
+@pytest.fixture
+def client(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # signed-out pages; users carry their own
+    return client
+
+
+@pytest.fixture
+def world(ctx):
+    """Two teams, an agent in each, a supervisor, an admin, and a demo channel per team."""
+    return factories.world()
+
+
+@pytest.fixture
+def people(app):
+    """The same world for HTTP and socket tests, as plain ids: a test that sends requests
+    must not hold an app context open, or requests would share its `g` (user, locale)."""
+    with app.app_context():
+        return factories.refs(factories.world())
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    token = csrf_token(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def post(client, path: str, data: dict | None = None, **kwargs):
+    """A form POST carrying the CSRF token, as the browser sends it."""
+    token = csrf_token(client, "/")
+    return client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)

@@ -1,0 +1,31 @@
+import pytest
+
+from routing.language import detect_language
+from routing.normalize import clean_for_storage, normalize_arabic
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("النت فاصل عندي من الصبح", "ar"),
+        ("My 5G router is slow since the 2nd", "en"),
+        ("el net 3ndi ba6ee2 kteer", "arabizi"),
+        ("mar7aba, shu fi 3arood?", "arabizi"),
+        ("الـ router تبعي مش شغال since yesterday", "mixed"),
+        ("😡😡", "ar"),
+    ],
+)
+def test_detect_language(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_storage_cleaning_drops_nul_and_lone_surrogates_but_keeps_the_rest():
+    assert clean_for_storage("a\x00b") == "ab"
+    assert clean_for_storage("x\ud800y") == "x?y"
+    assert clean_for_storage("<img src=x onerror=alert(1)> مرحبا") == "<img src=x onerror=alert(1)> مرحبا"
+
+
+def test_arabic_normalisation_folds_spelling_variants():
+    assert normalize_arabic("إنترنـــت") == normalize_arabic("انترنت")
+    assert normalize_arabic("فاتورة") == "فاتوره"
+    assert normalize_arabic("مُشكِلة ٥") == "مشكله 5"

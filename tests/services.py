@@ -1,0 +1,42 @@
+"""Real PostgreSQL, Redis and Chromium for the tests: skip with a reason on a laptop that
+lacks them, but fail under CI=true, where every one of them must run."""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import socket
+
+import pytest
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@functools.cache
+def available(service: str) -> bool:
+    if service == "postgresql":
+        return _port_open("127.0.0.1", 5432)
+    if service == "redis":
+        return _port_open("127.0.0.1", 6379)
+    if service == "chromium":
+        return bool(shutil.which(CHROMIUM))
+    raise ValueError(service)
+
+
+def require(service: str) -> None:
+    if available(service):
+        return
+    reason = f"{service} is not available on this machine"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}, and under CI=true it must be", pytrace=False)
+    pytest.skip(reason)
