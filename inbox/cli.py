@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from inbox.models.user import ROLES
 from inbox.services import seed, users
@@ -29,6 +29,7 @@ def create_user(email, role, name, language, teams, password):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Create the demo accounts and channel (only if there are no users yet)."""
     created = seed.seed_demo(current_app.config["DEMO_INTERVAL_SECONDS"])
@@ -37,6 +38,7 @@ def seed_demo():
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
 def worker(burst):
     """Run an rq worker (JSON serializer, scheduler for retries) with this app's settings."""
     from inbox.jobs.worker import run_worker

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from inbox.extensions import db
 from tests import factories
-from tests.services import POSTGRES_URL, require
+from tests.services import POSTGRES_BASE_URL, POSTGRES_SCHEMA, POSTGRES_URL, available, require
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "inbox" / "translations"
 
@@ -35,8 +35,18 @@ def _clean_environment(monkeypatch, tmp_path):
 
 def reset_postgres() -> None:
     with db.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {POSTGRES_SCHEMA}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema():
+    yield
+    if available("postgresql"):
+        engine = create_engine(POSTGRES_BASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -99,7 +109,10 @@ def people(app):
 
 
 def csrf_token(client, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+    response = client.get(path)
+    if response.status_code == 302:  # signed out: the sign-in page has a token too
+        response = client.get("/login")
+    page = response.get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 

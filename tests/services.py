@@ -9,7 +9,10 @@ import socket
 
 import pytest
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+POSTGRES_BASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+# Each test run works in a schema of its own, so two runs on one server never collide.
+POSTGRES_SCHEMA = f"tawasul_test_{os.getpid()}"
+POSTGRES_URL = f"{POSTGRES_BASE_URL}?options=-csearch_path%3D{POSTGRES_SCHEMA}"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

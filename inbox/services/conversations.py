@@ -100,9 +100,9 @@ def reply(user: User, conversation_id: int, text: str, client_token: str | None 
     except IntegrityError:  # the same token raced in from a second click
         db.session.rollback()
         return db.session.scalar(select(Message).where(Message.idempotency_key == key))
-    enqueue(tasks.deliver_message, message.id)
     realtime.message_created(message)
     realtime.conversation_updated(conversation)
+    enqueue(tasks.deliver_message, message.id)
     return message
 
 
@@ -116,8 +116,8 @@ def retry_message(user: User, message_id: int) -> Message:
         return message
     message.state, message.error = "queued", None
     db.session.commit()
-    enqueue(tasks.deliver_message, message.id)
     realtime.message_updated(message)
+    enqueue(tasks.deliver_message, message.id)
     return message
 
 

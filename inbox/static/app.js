@@ -90,9 +90,20 @@
     return li;
   }
 
+  // Events and fetch responses can arrive out of order: a state never moves backwards,
+  // except out of "failed" (the agent's retry puts the reply back in the queue).
+  const STATE_RANK = { queued: 0, sending: 1, sent: 2, failed: 2, delivered: 3, read: 4 };
+
+  function isStale(badge, state) {
+    const current = badge && badge.dataset.state;
+    if (!current || current === "failed") return false;
+    return (STATE_RANK[state] ?? 0) < (STATE_RANK[current] ?? 0);
+  }
+
   function renderState(li, m) {
     const meta = li.querySelector(".meta");
     let badge = meta.querySelector('[data-field="state"]');
+    if (isStale(badge, m.state)) return;
     if (!badge) {
       badge = el("span", { "data-field": "state" });
       meta.append(badge);
