@@ -2,29 +2,36 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: run test install translations translations-update clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+
+$(RUNTIME): requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(DEV): requirements-dev.txt requirements.txt | $(PY)
 	$(PIP) install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	touch $(RUNTIME) $@
 
-install: $(STAMP)
+install: $(RUNTIME)
 
-translations: $(STAMP)
+translations: $(RUNTIME)
 	$(VENV)/bin/pybabel compile --use-fuzzy -d inbox/translations -D messages
 
-translations-update: $(STAMP)
+translations-update: $(RUNTIME)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project Tawasul -o inbox/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i inbox/translations/messages.pot -d inbox/translations --no-fuzzy-matching
 
 run: install translations
 	$(PY) app.py
 
-test: install translations
+test: $(DEV) translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from socketio import RedisManager
 
-from inbox import errors, i18n, jobs, security, sockets
+from inbox import errors, i18n, jobs, security, sockets  # noqa: F401  (sockets: handlers)
 from inbox.cli import init_app as init_cli
 from inbox.config import ROOT, load_config
 from inbox.db import init_engine
@@ -46,13 +47,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     jobs.init_app(app)
     init_cli(app)
+    # The manager is built here, per app: Flask-SocketIO would otherwise keep the first
+    # app's message queue in its options for every later app of the process.
+    redis_url = app.config["REDIS_URL"]
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"],
-        message_queue=app.config["REDIS_URL"],
+        client_manager=RedisManager(redis_url, channel="tawasul-socketio") if redis_url else None,
     )
-    sockets.register_handlers()
 
     from inbox.admin import bp as admin_bp
     from inbox.auth import bp as auth_bp

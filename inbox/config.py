@@ -48,6 +48,8 @@ def load_config(instance_path: Path) -> dict:
         database_url = f"sqlite:///{instance_path / 'tawasul.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
     origins = os.environ.get("SOCKETIO_ALLOWED_ORIGINS")
+    if origins and "*" in origins:
+        raise ValueError("SOCKETIO_ALLOWED_ORIGINS may not be '*': list the origins (RELIABILITY.md case 17)")
     return {
         "EMBEDDED": embedded,
         "SECRET_KEY": _secret_key(instance_path),

@@ -14,10 +14,7 @@ from inbox import realtime
 from inbox.extensions import socketio
 
 
-def register_handlers() -> None:
-    socketio.on_event("connect", on_connect)
-
-
+@socketio.on("connect")
 def on_connect(auth=None):
     """Who: any signed-in user's page. Joins: the user's, team and supervisor rooms."""
     if not current_user.is_authenticated:

@@ -57,9 +57,14 @@ def database_url(request, tmp_path):
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+_apps: list = []
+
+
 def make_app(database_url: str, **config):
+    """A test app on a fresh schema; closed at the end of the test that made it."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "IN_PROCESS_RETRY_INTERVALS": [0.05, 0.1], **config})
+    _apps.append(app)
     with app.app_context():
         if database_url.startswith("postgresql"):
             reset_postgres()
@@ -67,14 +72,24 @@ def make_app(database_url: str, **config):
     return app
 
 
+@pytest.fixture(autouse=True)
+def _close_apps():
+    yield
+    while _apps:
+        app = _apps.pop()
+        backend = jobs(app)
+        if hasattr(backend, "drain"):
+            backend.drain()
+        else:
+            backend.connection.close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(database_url):
-    app = make_app(database_url)
-    yield app
-    jobs(app).drain()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(database_url)
 
 
 @pytest.fixture

@@ -28,8 +28,10 @@ def test_migrations_build_the_models_schema(database_url):
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
-    with app.app_context(), db.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
