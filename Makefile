@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test install translations translations-update clean
+.PHONY: run test lint install translations translations-update clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ run: install translations
 
 test: $(DEV) translations
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV)
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV) instance tests/artifacts/*.png

@@ -78,7 +78,7 @@ def prepare_embedded(app: Flask) -> None:
             upgrade()
         if app.config["SEED_DEMO"]:
             seed_demo(app.config["DEMO_INTERVAL_SECONDS"])
-            print("Demo accounts (password: %s):" % DEMO_PASSWORD)
+            print(f"Demo accounts (password: {DEMO_PASSWORD}):")
             for email, role, _name, _lang in DEMO_ACCOUNTS:
                 print(f"  {role:<10} {email}")
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from types import SimpleNamespace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from connectors.types import InboundMessage
 from inbox.extensions import db

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+
 from inbox.admin import bp
 from inbox.auth.decorators import admin_only
 from inbox.services import directory, users

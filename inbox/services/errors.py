@@ -9,9 +9,5 @@ class NotFound(ServiceError):
     """Missing, or not the caller's to see: the two look the same from outside."""
 
 
-class Forbidden(ServiceError):
-    pass
-
-
 class InvalidInput(ServiceError):
     pass

@@ -9,7 +9,6 @@ from connectors.types import OutboundMessage
 from inbox import realtime
 from inbox.extensions import db
 from inbox.models import Channel, Message
-from inbox.models.base import utcnow
 
 log = logging.getLogger(__name__)
 DONE_STATES = ("sent", "delivered", "read", "failed")

@@ -47,8 +47,12 @@ def test_parse_reads_public_mentions_and_private_messages():
     assert follow_ups and all(m.thread_id == m.parent_id for m in follow_ups)
 
 
-@pytest.mark.parametrize("body", [{}, {"id": "x"}, {"id": "x", "type": "tweet", "from": {"id": "a"}, "created_at": "2026-01-01"},
-                                  {"id": "x", "type": "dm", "from": "nobody", "created_at": "yesterday"}])
+@pytest.mark.parametrize("body", [
+    {},
+    {"id": "x"},
+    {"id": "x", "type": "tweet", "from": {"id": "a"}, "created_at": "2026-01-01"},
+    {"id": "x", "type": "dm", "from": "nobody", "created_at": "yesterday"},
+])
 def test_unreadable_payloads_raise_payload_error(body):
     with pytest.raises(PayloadError):
         DemoConnector().parse(body)

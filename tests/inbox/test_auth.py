@@ -134,5 +134,6 @@ def test_demo_seed_creates_the_documented_accounts_once(app):
     with app.app_context():
         assert seed_demo() is True
         assert seed_demo() is False
-        for email in ("admin@tawasul.local", "supervisor@tawasul.local", "agent1@tawasul.local", "agent2@tawasul.local"):
+        for name in ("admin", "supervisor", "agent1", "agent2"):
+            email = f"{name}@tawasul.local"
             assert users.authenticate(email, DEMO_PASSWORD) is not None

@@ -1,0 +1,41 @@
+"""Embedded mode: jobs in a thread of the web process, and the demo channel's schedule."""
+from inbox.jobs.schedule import due_channels
+from tests import factories
+from tests.conftest import jobs
+
+attempts: list[int] = []
+
+
+def flaky_job(n: int) -> None:
+    attempts.append(n)
+    if len(attempts) < 3:
+        raise ConnectionError("database went away for a moment")
+
+
+def test_a_failing_job_is_retried_until_it_succeeds(app):
+    attempts.clear()
+    jobs(app).enqueue(flaky_job, 7)
+    jobs(app).drain()
+    assert attempts == [7, 7, 7]
+
+
+def test_a_job_that_keeps_failing_gives_up_after_its_retries(app):
+    attempts.clear()
+
+    def always_fails() -> None:
+        attempts.append(1)
+        raise ConnectionError("still down")
+
+    jobs(app).enqueue(always_fails)
+    jobs(app).drain()
+    assert len(attempts) == 1 + len(app.config["IN_PROCESS_RETRY_INTERVALS"])
+
+
+def test_polled_channels_are_due_once_per_interval(ctx):
+    world = factories.world()  # two demo channels, poll_interval 1 s
+    last_run: dict[int, float] = {}
+    due = due_channels(last_run, now=100.0)
+    assert sorted(due) == sorted([world.channel_a.id, world.channel_b.id])
+    last_run.update(dict.fromkeys(due, 100.0))
+    assert due_channels(last_run, now=100.5) == []
+    assert sorted(due_channels(last_run, now=101.0)) == sorted(due)
