@@ -58,8 +58,9 @@ def load_config(instance_path: Path) -> dict:
         "REDIS_URL": redis_url,
         # Same-origin only unless origins are listed; never "*" (see RELIABILITY.md case 17).
         "SOCKETIO_ALLOWED_ORIGINS": [o.strip() for o in origins.split(",")] if origins else None,
-        # threading works everywhere (tests, one-command run); gevent for a production box.
-        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # Explicit, never auto-detected. threading runs everywhere (tests, one-command run) and
+        # measured like gevent at 300 clients (RELIABILITY.md); gevent would need monkey-patching.
+        "SOCKETIO_ASYNC_MODE": "threading",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),

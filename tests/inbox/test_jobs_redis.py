@@ -31,16 +31,22 @@ def redis_app(database_url):
     connection.close()
 
 
-def test_a_reply_goes_through_rq_and_is_sent(redis_app):
-    app = redis_app
+def agent_replies(app, text: str, client_token: str):
+    """An agent answers a new customer message; returns the reply as the API shows it."""
     with app.app_context():
         world = factories.refs(factories.world())
         got = factories.receive(world.channel_a.id)
     client = app.test_client()
     login(client, world.agent_a.email)
-    response = post(client, f"/conversations/{got.conversation_id}/reply", {"text": "checking", "client_token": "r1"},
+    response = post(client, f"/conversations/{got.conversation_id}/reply", {"text": text, "client_token": client_token},
                     headers={"Accept": "application/json"})
     assert response.status_code == 201
+    return response
+
+
+def test_a_reply_goes_through_rq_and_is_sent(redis_app):
+    app = redis_app
+    response = agent_replies(app, "checking", "r1")
 
     queue = Queue("default", connection=Redis.from_url(REDIS_URL), serializer=JSONSerializer)
     [job_id] = queue.job_ids
@@ -73,13 +79,7 @@ def test_the_worker_command_refuses_to_run_without_redis(database_url):
 def test_the_worker_command_runs_queued_jobs(redis_app, database_url, tmp_path):
     """`flask --app app worker`: a forking rq worker with the app's context in each job."""
     app = redis_app
-    with app.app_context():
-        world = factories.refs(factories.world())
-        got = factories.receive(world.channel_a.id)
-    client = app.test_client()
-    login(client, world.agent_a.email)
-    reply = post(client, f"/conversations/{got.conversation_id}/reply", {"text": "hello"},
-                 headers={"Accept": "application/json"}).json
+    reply = agent_replies(app, "hello", "w1").json
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
            "TAWASUL_INSTANCE_PATH": str(tmp_path / "worker")}
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
