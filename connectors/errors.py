@@ -1,13 +1,15 @@
-"""The only errors a connector raises; the outbox decides retry or fail from the type."""
+"""The only errors a connector raises; the outbox and the poller decide from the type.
+
+``reason`` is shown to agents and admins, so it is a sentence a person can act on.
+"""
 from __future__ import annotations
 
 
 class ConnectorError(Exception):
-    """Base class. ``reason`` is shown to agents and admins, so it is human-readable."""
-
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.code = code  # the platform's own error code, for logs and tests
 
 
 class PayloadError(ConnectorError):
@@ -15,16 +17,26 @@ class PayloadError(ConnectorError):
 
 
 class TransientError(ConnectorError):
-    """Worth retrying later: timeouts, 5xx, rate limits."""
+    """Worth retrying later: timeouts, connection errors, 5xx."""
 
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
+    def __init__(self, reason: str, code: str | None = None, retry_after: float | None = None):
+        super().__init__(reason, code)
+        self.retry_after = retry_after  # seconds, when the platform said
+
+
+class RateLimited(TransientError):
+    """The platform asked us to slow down; ``retry_after`` is when to try again (seconds),
+    or None when it did not say (back off with jitter)."""
 
 
 class PermanentError(ConnectorError):
-    """Retrying will not help until a person acts (closed window, deleted post)."""
+    """Retrying will not help until a person acts (deleted post, blocked by the user)."""
+
+
+class WindowClosed(PermanentError):
+    """Free-form messages are no longer allowed (24-hour window); a template may be."""
 
 
 class AuthError(PermanentError):
-    """The channel's credentials no longer work: the channel needs re-authorisation."""
+    """The channel's credentials no longer work (expired, revoked, missing permission):
+    the channel needs re-authorisation."""

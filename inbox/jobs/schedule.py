@@ -12,7 +12,7 @@ import time
 from flask import Flask
 from sqlalchemy import select
 
-from connectors.registry import CONNECTORS
+from connectors.registry import polled_platforms
 from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
 from inbox.models import Channel
@@ -22,9 +22,8 @@ TICK_SECONDS = 0.5
 
 
 def due_channels(last_run: dict[int, float], now: float) -> list[int]:
-    polled = [name for name, cls in CONNECTORS.items() if cls.polled]
     channels = db.session.scalars(
-        select(Channel).where(Channel.status == "active", Channel.platform.in_(polled))
+        select(Channel).where(Channel.status == "active", Channel.platform.in_(polled_platforms()))
     ).all()
     due = []
     for channel in channels:
