@@ -60,10 +60,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from inbox.admin import bp as admin_bp
     from inbox.auth import bp as auth_bp
     from inbox.web import bp as web_bp
+    from inbox.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(webhooks_bp)
     return app
 
 

@@ -1,10 +1,15 @@
 """`flask --app app ...` commands: users, the demo seed, the rq worker."""
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from connectors.errors import PayloadError
+from connectors.registry import PLATFORMS, connector_for
 from inbox.models.user import ROLES
 from inbox.services import seed, users
 from inbox.services.errors import InvalidInput
@@ -48,7 +53,42 @@ def worker(burst):
     run_worker(current_app._get_current_object(), burst=burst)
 
 
+connectors_cli = AppGroup("connectors", help="Look at what the platform connectors read.")
+
+
+@connectors_cli.command("parse")
+@click.argument("platform", type=click.Choice([p for p in PLATFORMS if p != "demo"] + ["demo"]))
+@click.argument("payload", type=click.File("rb"))
+@click.option("--account-id", default=None, help="The channel's own account id, to tell our messages apart.")
+def parse_payload(platform, payload, account_id):
+    """Print the messages a stored payload holds, one JSON object per line (exit 2 if unreadable)."""
+    try:
+        body = json.loads(payload.read())
+        events = connector_for(platform, {"account_id": account_id} if account_id else {}).parse(body)
+    except PayloadError as exc:
+        click.echo(f"cannot read this {platform} payload: {exc.reason}", err=True)
+        sys.exit(2)
+    except (ValueError, RecursionError) as exc:
+        click.echo(f"cannot read this {platform} payload: not JSON ({type(exc).__name__})", err=True)
+        sys.exit(2)
+    for event in events:
+        click.echo(json.dumps(event.to_dict(), ensure_ascii=False))
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler():
+    """Enqueue periodic jobs (polls, sweeps, health checks) onto rq; run exactly one."""
+    from inbox.jobs.schedule import run_schedule
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: in embedded mode the web process schedules")
+    run_schedule(current_app._get_current_object())
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)
+    app.cli.add_command(connectors_cli)
+    app.cli.add_command(scheduler)

@@ -56,6 +56,9 @@ def load_config(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        "CREDENTIALS_KEY": os.environ.get("CREDENTIALS_KEY"),  # a Fernet key; derived from SECRET_KEY if unset
+        # The address platforms call back, for the webhook URLs shown to admins.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/") or None,
         # Same-origin only unless origins are listed; never "*" (see RELIABILITY.md case 17).
         "SOCKETIO_ALLOWED_ORIGINS": [o.strip() for o in origins.split(",")] if origins else None,
         # Explicit, never auto-detected. threading runs everywhere (tests, one-command run) and

@@ -6,6 +6,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -26,16 +27,18 @@ class RqBackend:
         self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
         self.intervals = app.config["JOB_RETRY_INTERVALS"]
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+    def _options(self) -> dict[str, Any]:
         from rq import Retry
 
-        self.queue.enqueue(
-            func,
-            *args,
-            job_timeout=self.timeout,
-            retry=Retry(max=len(self.intervals), interval=self.intervals),
-            failure_ttl=7 * 24 * 3600,
-        )
+        return {"job_timeout": self.timeout, "retry": Retry(max=len(self.intervals), interval=self.intervals),
+                "failure_ttl": 7 * 24 * 3600}
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        self.queue.enqueue(func, *args, **self._options())
+
+    def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
+        """Needs a worker started with the scheduler (`flask --app app worker` does)."""
+        self.queue.enqueue_in(timedelta(seconds=seconds), func, *args, **self._options())
 
 
 class InProcessRunner:
@@ -52,6 +55,20 @@ class InProcessRunner:
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         with self._lock:
             self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tawasul-jobs", daemon=True)
+                self._thread.start()
+        self._queue.put((func, args, 0))
+
+    def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            self._pending += 1
+        timer = threading.Timer(max(seconds, 0), self._queue_later, [func, args])
+        timer.daemon = True
+        timer.start()
+
+    def _queue_later(self, func: Callable[..., Any], args: tuple) -> None:
+        with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="tawasul-jobs", daemon=True)
                 self._thread.start()
@@ -100,3 +117,7 @@ def backend() -> RqBackend | InProcessRunner:
 def enqueue(func: Callable[..., Any], *args: Any) -> None:
     """Queue ``func(*args)``; call only after the transaction that made the work has committed."""
     backend().enqueue(func, *args)
+
+
+def enqueue_in(seconds: float, func: Callable[..., Any], *args: Any) -> None:
+    backend().enqueue_in(seconds, func, *args)

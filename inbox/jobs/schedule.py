@@ -1,7 +1,7 @@
-"""Periodic work of the embedded mode: poll each polled channel on its interval.
+"""Periodic work: poll each polled channel on its interval, sweep, check channel health.
 
-In production the same ``poll_channel`` job is enqueued by rq's scheduler (issue 3); here a
-thread of the web process does it, and the in-process runner executes it.
+One loop serves both run modes: a thread of the web process in embedded mode, and
+`flask --app app scheduler` (one process) in production, which enqueues onto rq.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from inbox.models import Channel
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+SWEEP_EVERY = 30.0
+HEALTH_EVERY = 600.0
 
 
 def due_channels(last_run: dict[int, float], now: float) -> list[int]:
@@ -27,6 +29,8 @@ def due_channels(last_run: dict[int, float], now: float) -> list[int]:
     ).all()
     due = []
     for channel in channels:
+        if channel.platform == "telegram" and (channel.settings or {}).get("mode") == "webhook":
+            continue
         interval = float((channel.settings or {}).get("poll_interval", 60))
         if now - last_run.get(channel.id, 0.0) >= interval:
             due.append(channel.id)
@@ -34,20 +38,45 @@ def due_channels(last_run: dict[int, float], now: float) -> list[int]:
     return due
 
 
-def start_embedded_scheduler(app: Flask) -> threading.Thread:
-    def loop() -> None:
-        last_run: dict[int, float] = {}
-        while True:
-            try:
-                with app.app_context():
-                    now = time.monotonic()
-                    for channel_id in due_channels(last_run, now):
-                        last_run[channel_id] = now
-                        enqueue(tasks.poll_channel, channel_id)
-            except Exception:  # keep scheduling through a passing database error
-                log.exception("scheduler tick failed")
-            time.sleep(TICK_SECONDS)
+def health_check_channels() -> list[int]:
+    ids = db.session.scalars(
+        select(Channel.id).where(Channel.status.in_(("active", "needs_reauth")), Channel.platform != "demo")
+    ).all()
+    db.session.rollback()
+    return list(ids)
 
-    thread = threading.Thread(target=loop, name="tawasul-scheduler", daemon=True)
+
+class Schedule:
+    def __init__(self) -> None:
+        self.last_poll: dict[int, float] = {}
+        self.last_sweep = 0.0
+        self.last_health = 0.0
+
+    def tick(self, now: float) -> None:
+        for channel_id in due_channels(self.last_poll, now):
+            self.last_poll[channel_id] = now
+            enqueue(tasks.poll_channel, channel_id)
+        if now - self.last_sweep >= SWEEP_EVERY:
+            self.last_sweep = now
+            enqueue(tasks.sweep)
+        if now - self.last_health >= HEALTH_EVERY:
+            self.last_health = now
+            for channel_id in health_check_channels():
+                enqueue(tasks.check_channel_health, channel_id)
+
+
+def run_schedule(app: Flask, stop: threading.Event | None = None) -> None:
+    schedule = Schedule()
+    while not (stop and stop.is_set()):
+        try:
+            with app.app_context():
+                schedule.tick(time.monotonic())
+        except Exception:  # keep scheduling through a passing database or Redis error
+            log.exception("scheduler tick failed")
+        time.sleep(TICK_SECONDS)
+
+
+def start_embedded_scheduler(app: Flask) -> threading.Thread:
+    thread = threading.Thread(target=run_schedule, args=(app,), name="tawasul-scheduler", daemon=True)
     thread.start()
     return thread

@@ -5,11 +5,14 @@ They run inside an app context: the in-process runner pushes one per job, and
 """
 from __future__ import annotations
 
-from inbox.services import ingest, outbox, polling
+from inbox.jobs.queue import enqueue, enqueue_in
+from inbox.services import channels, ingest, maintenance, outbox, polling
 
 
 def deliver_message(message_id: int) -> None:
-    outbox.deliver(message_id)
+    retry_in = outbox.deliver(message_id)
+    if retry_in is not None:  # rate limited or a passing failure: the platform's own delay
+        enqueue_in(retry_in, deliver_message, message_id)
 
 
 def process_raw_event(raw_event_id: int) -> None:
@@ -18,3 +21,16 @@ def process_raw_event(raw_event_id: int) -> None:
 
 def poll_channel(channel_id: int) -> None:
     polling.poll_channel(channel_id)
+
+
+def check_channel_health(channel_id: int) -> None:
+    channels.check_health(channel_id)
+
+
+def sweep() -> None:
+    """Re-queue what a lost job left behind; every job it queues is safe to run twice."""
+    for raw_event_id in maintenance.stale_raw_events():
+        enqueue(process_raw_event, raw_event_id)
+    for message_id in maintenance.stale_replies():
+        enqueue(deliver_message, message_id)
+    maintenance.fail_interrupted_sends()

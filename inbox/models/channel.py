@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inbox.extensions import db
 from inbox.models.base import utcnow
 
-CHANNEL_STATUSES = ("active", "needs_reauth", "disabled")
+CHANNEL_STATUSES = ("active", "paused", "needs_reauth")
 
 
 class Channel(db.Model):
@@ -23,9 +23,17 @@ class Channel(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Where polling resumes; saved only after the batch it covers is committed.
     cursor: Mapped[str | None] = mapped_column(String(255))
+    # Settings an admin may see again; credentials live encrypted in `secrets` (inbox/crypto.py).
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
     last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]  # the last call the platform accepted
+    last_message_at: Mapped[datetime | None]  # the last customer message received
+    token_expires_at: Mapped[datetime | None]
+    rate_limited_until: Mapped[datetime | None]
+    rejected_webhooks: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     team = relationship("Team")

@@ -33,8 +33,8 @@ class Tag(db.Model):
 class Conversation(db.Model):
     __tablename__ = "conversations"
     __table_args__ = (
-        # A public thread is one ticket per channel; NULL (private) never collides.
-        UniqueConstraint("channel_id", "thread_external_id"),
+        # Finding the conversation of a public thread (several customers may share one post).
+        Index("ix_conversations_channel_thread", "channel_id", "thread_external_id"),
         # The queue: by team and status, newest activity first.
         Index("ix_conversations_team_status_last", "team_id", "status", "last_message_at"),
         Index("ix_conversations_status_last", "status", "last_message_at"),
@@ -100,8 +100,17 @@ class Message(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     # One reply per click: the browser's token for this reply (RELIABILITY.md case 33).
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Where replies go on the platform when that is not the author (X DM conversation, Telegram chat).
+    platform_conversation_id: Mapped[str | None] = mapped_column(String(255))
+    template: Mapped[str | None] = mapped_column(String(128))  # an approved template sent instead of text
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]  # a queued reply waiting out a retry or a rate limit
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author_identity = relationship("Identity")

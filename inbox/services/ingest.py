@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors.errors import PayloadError
-from connectors.registry import connector_for
-from connectors.types import InboundMessage
+from connectors.types import CREATE, DELETE, OUTBOUND, InboundMessage, StatusUpdate
 from inbox import realtime
 from inbox.db import insert_ignoring_duplicates
 from inbox.extensions import db
 from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message, RawEvent
 from inbox.models.base import utcnow
 from inbox.models.conversation import ACTIVE_STATUSES
+from inbox.services import channels, delivery
 from routing.language import detect_language
 from routing.normalize import clean_for_storage
 
@@ -51,21 +51,27 @@ def record_raw_event(channel_id: int, body: dict[str, Any], dedup_key: str | Non
 
 
 def process_raw_event(raw_event_id: int) -> list[Ingested]:
-    """Parse a stored payload and ingest its messages; safe to run again on the same event."""
+    """Parse a stored payload and apply its events; safe to run again on the same event."""
     raw = db.session.get(RawEvent, raw_event_id)
-    if raw is None or raw.status == "processed":
+    if raw is None or raw.status != "pending":
         return []
     channel = db.session.get(Channel, raw.channel_id)
-    connector = connector_for(channel.platform, channel.settings)
     try:
-        messages = connector.parse(json.loads(raw.payload))
-    except (PayloadError, ValueError) as exc:
-        # Poison: keep it for a person to look at, never retry it forever.
-        raw.status, raw.error = "failed", str(exc)
+        events = channels.connector(channel).parse(json.loads(raw.payload))
+    except (PayloadError, ValueError, RecursionError) as exc:
+        # Poison: parked for a person to look at (the dead letters), never retried forever.
+        raw.status, raw.error = "failed", getattr(exc, "reason", None) or str(exc)[:500]
         db.session.commit()
-        log.warning("raw event %s unreadable: %s", raw_event_id, exc)
+        log.warning("raw event %s unreadable: %s", raw_event_id, raw.error)
         return []
-    results = [result for message in messages if (result := ingest_message(channel.id, message))]
+    results = []
+    for event in events:
+        if isinstance(event, StatusUpdate):
+            delivery.apply_status(channel.id, event)
+        elif event.action != CREATE:
+            apply_change(channel.id, event)
+        elif (result := ingest_message(channel.id, event)) is not None:
+            results.append(result)
     raw = db.session.get(RawEvent, raw_event_id)
     raw.status, raw.processed_at, raw.error = "processed", utcnow(), None
     db.session.commit()
@@ -73,7 +79,7 @@ def process_raw_event(raw_event_id: int) -> list[Ingested]:
 
 
 def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
-    """Store one inbound message in its conversation; None if it was stored before."""
+    """Store one new message in its conversation; None if it was stored before."""
     channel = db.session.get(Channel, channel_id)
     already = db.session.scalar(
         select(Message.id).where(Message.channel_id == channel_id, Message.external_id == inbound.external_id)
@@ -81,13 +87,20 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
     if already:
         db.session.rollback()
         return None
+    echo = inbound.direction == OUTBOUND
     text = clean_for_storage(inbound.text)
-    identity = _identity_for(inbound)
-    conversation, created, reopened = _conversation_for(channel, identity.customer_id, inbound)
+    identity = None if echo else _identity_for(inbound)
+    conversation, created, reopened = _conversation_for(channel, identity, inbound)
+    if conversation is None:  # an echo of something we have no conversation for
+        db.session.rollback()
+        return None
+    now = utcnow()
     conversation.preview = text[:PREVIEW_LENGTH]
-    conversation.last_message_at = conversation.last_customer_message_at = utcnow()
-    if created or reopened:
-        conversation.language = detect_language(text)
+    conversation.last_message_at = now
+    if not echo:
+        conversation.last_customer_message_at = channel.last_message_at = now
+        if created or reopened:
+            conversation.language = detect_language(text)
     db.session.flush()
     stmt = insert_ignoring_duplicates(
         Message,
@@ -96,13 +109,15 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
             "channel_id": channel_id,
             "external_id": inbound.external_id,
             "parent_external_id": inbound.parent_id,
-            "direction": "in",
-            "author_identity_id": identity.id,
+            "platform_conversation_id": inbound.conversation_key,
+            "direction": "out" if echo else "in",
+            "author_identity_id": identity.id if identity else None,
             "text": text,
-            "attachments": [vars(a) for a in inbound.attachments],
+            "attachments": [_attachment(a) for a in inbound.attachments],
             "is_public": inbound.is_public,
-            "state": "received",
-            "created_at": utcnow(),
+            "state": "sent" if echo else "received",
+            "created_at": now,
+            "sent_at": inbound.created_at if echo else None,
         },
         ["channel_id", "external_id"],
     )
@@ -117,6 +132,27 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
     return Ingested(message_id, conversation.id, created, reopened)
 
 
+def apply_change(channel_id: int, inbound: InboundMessage) -> Message | None:
+    """An edit or a delete of a stored message; unknown messages are ignored."""
+    message = db.session.scalar(
+        select(Message).where(Message.channel_id == channel_id, Message.external_id == inbound.external_id)
+    )
+    if message is None:
+        db.session.rollback()
+        return None
+    if inbound.action == DELETE:
+        message.text, message.attachments, message.deleted_at = "", [], utcnow()
+    else:
+        message.text, message.edited_at = clean_for_storage(inbound.text), utcnow()
+    db.session.commit()
+    realtime.message_updated(message)
+    return message
+
+
+def _attachment(attachment) -> dict[str, Any]:
+    return {k: clean_for_storage(v) if isinstance(v, str) else v for k, v in vars(attachment).items()}
+
+
 def _identity_for(inbound: InboundMessage) -> Identity:
     identity = db.session.scalar(
         select(Identity).where(
@@ -125,9 +161,8 @@ def _identity_for(inbound: InboundMessage) -> Identity:
     )
     name = clean_for_storage(inbound.author_name or inbound.author_handle or inbound.author_id)[:255]
     if identity is None:
-        customer = Customer(display_name=name)
         identity = Identity(
-            customer=customer,
+            customer=Customer(display_name=name),
             platform=inbound.platform,
             external_user_id=inbound.author_id,
             handle=inbound.author_handle,
@@ -140,35 +175,24 @@ def _identity_for(inbound: InboundMessage) -> Identity:
     return identity
 
 
-def _conversation_for(channel: Channel, customer_id: int, inbound: InboundMessage):
-    """(conversation, created, reopened). Public replies join their thread; DMs join the
-    customer's latest conversation on the channel; a resolved one reopens."""
-    if inbound.is_public:
-        conversation = db.session.scalar(
-            select(Conversation).where(
-                Conversation.channel_id == channel.id,
-                Conversation.thread_external_id == inbound.thread_id,
-            )
-        )
-    else:
-        conversation = db.session.scalar(
-            select(Conversation)
-            .where(
-                Conversation.channel_id == channel.id,
-                Conversation.customer_id == customer_id,
-                Conversation.is_public.is_(False),
-            )
-            .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-            .limit(1)
-        )
+def _conversation_for(channel: Channel, identity: Identity | None, inbound: InboundMessage):
+    """(conversation, created, reopened).
+
+    A public message joins the conversation of the message it answers, else its author's
+    conversation in that thread; a private one joins the customer's latest conversation on
+    the channel. A resolved conversation reopens; an echo never creates or reopens one.
+    """
+    conversation = _existing_conversation(channel, identity, inbound)
+    if inbound.direction == OUTBOUND:
+        return conversation, False, False
     if conversation is None:
         conversation = Conversation(
             channel_id=channel.id,
-            customer_id=customer_id,
+            customer_id=identity.customer_id,
             team_id=channel.team_id,
             status="open",
             is_public=inbound.is_public,
-            thread_external_id=inbound.thread_id if inbound.is_public else None,
+            thread_external_id=(inbound.thread_id or inbound.external_id) if inbound.is_public else None,
         )
         db.session.add(conversation)
         db.session.flush()
@@ -181,6 +205,40 @@ def _conversation_for(channel: Channel, customer_id: int, inbound: InboundMessag
     if conversation.status == "pending":  # the customer answered
         conversation.status = "open"
     return conversation, False, False
+
+
+def _existing_conversation(channel: Channel, identity: Identity | None, inbound: InboundMessage):
+    if inbound.parent_id:
+        parent = db.session.scalar(
+            select(Message).where(Message.channel_id == channel.id, Message.external_id == inbound.parent_id)
+        )
+        if parent is not None:
+            return parent.conversation
+    latest = select(Conversation).order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(1)
+    if inbound.is_public:
+        query = latest.where(Conversation.channel_id == channel.id,
+                             Conversation.thread_external_id == (inbound.thread_id or inbound.external_id))
+        if identity is not None:
+            query = query.where(Conversation.customer_id == identity.customer_id)
+        return db.session.scalar(query)
+    if identity is None:  # an echo of a DM: its recipient's conversation, if we know them
+        return _echo_conversation(channel, inbound.conversation_key) if inbound.conversation_key else None
+    return db.session.scalar(latest.where(
+        Conversation.channel_id == channel.id,
+        Conversation.customer_id == identity.customer_id,
+        Conversation.is_public.is_(False),
+    ))
+
+
+def _echo_conversation(channel: Channel, key: str) -> Conversation | None:
+    """``key`` is the platform's conversation id (X, Telegram) or the recipient's user id (Meta)."""
+    latest = select(Conversation).order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(1)
+    by_thread = latest.join(Message, Message.conversation_id == Conversation.id).where(
+        Message.channel_id == channel.id, Message.platform_conversation_id == key)
+    by_recipient = latest.join(Identity, Identity.customer_id == Conversation.customer_id).where(
+        Conversation.channel_id == channel.id, Conversation.is_public.is_(False),
+        Identity.platform == channel.platform, Identity.external_user_id == key)
+    return db.session.scalar(by_thread) or db.session.scalar(by_recipient)
 
 
 def _event(conversation: Conversation, kind: str, **data: Any) -> None:

@@ -91,7 +91,7 @@ class FakePlatform:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def reply(self, method: str, path_pattern: str, status: int = 200, json: Any = None,
               body: bytes | None = None, headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
