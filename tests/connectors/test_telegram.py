@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,9 @@ from connectors.registry import connector_for
 from connectors.telegram import ALLOWED_UPDATES, TelegramConnector
 from connectors.types import Attachment, OutboundMessage
 from tests.fakes.server import FakePlatform
+from tests.fixtures import PLATFORM_EXAMPLES
 
-EXAMPLES = Path("/work/shared/platforms/telegram")
+EXAMPLES = PLATFORM_EXAMPLES / "telegram"
 TOKEN = "7012345678:AAH-s3cret_Token"
 BOT_ID = "7012345678"
 SECRET = "Zx9_k2-RtY7qLm0PaB3c"

@@ -10,7 +10,8 @@ patched. A test scripts the answers per route and reads back what was requested.
         ...
         assert fake.requests[0].json == {...}
 
-Answers queued for a route are used in order; the last one repeats. ``delay`` makes the
+Answers queued for a route are used once each, in order; the last one repeats until another
+is queued. ``delay`` makes the
 server sleep before answering (for client timeouts); ``body`` sends raw bytes (malformed JSON).
 """
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Request:
 class FakePlatform:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], list[Answer]]] = []
+        self._used: dict[int, int] = {}  # route index -> answers served
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         fake = self
@@ -107,9 +109,11 @@ class FakePlatform:
     def _answer_for(self, request: Request) -> Answer:
         with self._lock:
             self.requests.append(request)
-            for method, pattern, answers in self.routes:
+            for index, (method, pattern, answers) in enumerate(self.routes):
                 if method == request.method and pattern.fullmatch(request.path):
-                    return answers.pop(0) if len(answers) > 1 else answers[0]
+                    used = self._used.get(index, 0)
+                    self._used[index] = used + 1
+                    return answers[min(used, len(answers) - 1)]
         return Answer(404, {"error": f"fake has no route for {request.method} {request.path}"})
 
     def requests_to(self, path_pattern: str) -> list[Request]:
