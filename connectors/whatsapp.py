@@ -286,7 +286,9 @@ class WhatsAppConnector(Connector):
         data = self._call("POST", f"{self._phone_id()}/messages", json=body)
         sent = data.get("messages")
         if not (isinstance(sent, list) and sent and isinstance(sent[0], dict) and sent[0].get("id")):
-            raise TransientError("WhatsApp accepted the message but returned no message id.", "no_id")
+            # Not retried: the message may have gone out, and a retry could send it twice.
+            raise PermanentError("WhatsApp accepted the message but returned no message id: check the chat "
+                                 "before sending again.", "no_id")
         return SendResult(external_id=str(sent[0]["id"]), sent_at=_now())
 
     def _language(self, message: OutboundMessage) -> str:

@@ -46,6 +46,9 @@ def message_payload(message: Message) -> dict[str, Any]:
         "state": message.state,
         "error": message.error,
         "attachments": message.attachments or [],
+        "template": message.template,
+        "edited": message.edited_at is not None,
+        "deleted": message.deleted_at is not None,
         "created_at": _iso(message.created_at),
         "sent_at": _iso(message.sent_at),
     }

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from connectors.registry import connector_class
 from inbox import realtime
 from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
@@ -58,23 +60,61 @@ def get_conversation(user: User, conversation_id: int) -> Conversation:
     return conversation
 
 
-def reply(user: User, conversation_id: int, text: str, client_token: str | None = None) -> Message:
-    """Store the reply as ``queued`` with the conversation's update, then queue its sending.
+class WindowClosed(InvalidInput):
+    """Free-form replies are no longer allowed on this channel; an approved template may be."""
 
-    ``client_token`` comes from the reply form: a second submit of the same form returns the
-    first reply instead of sending twice.
-    """
+
+@dataclass(frozen=True)
+class ReplyOptions:
+    window_closed: bool
+    templates: list[dict[str, str]]
+
+
+def reply_options(conversation: Conversation) -> ReplyOptions:
+    """Whether the platform's customer-service window is still open, and the templates the
+    channel may send when it is not (WhatsApp's approved templates)."""
+    window = connector_class(conversation.channel.platform).reply_window
+    last = conversation.last_customer_message_at
+    closed = bool(window and last and utcnow() - last > window)
+    templates = [t for t in (conversation.channel.settings or {}).get("templates") or [] if t.get("name")]
+    return ReplyOptions(closed, templates)
+
+
+def _reply_text(conversation: Conversation, text: str, template: str | None) -> str:
+    options = reply_options(conversation)
+    if template:
+        chosen = next((t for t in options.templates if t["name"] == template), None)
+        if chosen is None:
+            raise InvalidInput("this channel has no approved template of that name")
+        return chosen.get("text") or chosen["name"]
+    if options.window_closed:
+        raise WindowClosed(
+            "The customer last wrote more than 24 hours ago, so the platform will refuse a free-form "
+            "reply. Send one of the channel's approved templates instead."
+        )
     text = clean_for_storage(text or "").strip()
     if not text:
         raise InvalidInput("a reply needs some text")
     if len(text) > MAX_REPLY_LENGTH:
         raise InvalidInput(f"a reply has at most {MAX_REPLY_LENGTH} characters")
+    return text
+
+
+def reply(user: User, conversation_id: int, text: str, client_token: str | None = None,
+          template: str | None = None) -> Message:
+    """Store the reply as ``queued`` with the conversation's update, then queue its sending.
+
+    ``client_token`` comes from the reply form: a second submit of the same form returns the
+    first reply instead of sending twice. Outside the platform's reply window only an
+    approved ``template`` may be sent: the agent is told so instead of a send that will fail.
+    """
     key = (client_token or "").strip()[:64] or secrets.token_hex(16)
     existing = db.session.scalar(select(Message).where(Message.idempotency_key == key))
     if existing is not None:
         get_conversation(user, existing.conversation_id)  # a token is no way into others' tickets
         return existing
     conversation = get_conversation(user, conversation_id)
+    text = _reply_text(conversation, text, template)
     now = utcnow()
     message = Message(
         conversation=conversation,
@@ -85,6 +125,7 @@ def reply(user: User, conversation_id: int, text: str, client_token: str | None 
         is_public=conversation.is_public,
         state="queued",
         idempotency_key=key,
+        template=template or None,
         created_at=now,
     )
     db.session.add(message)

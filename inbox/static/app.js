@@ -86,6 +86,12 @@
     const meta = el("div", { class: "meta" });
     meta.append(el("bdi", { class: "author" }, m.author || ""), timeNode(m.created_at));
     li.append(meta, el("p", { class: "text", dir: "auto" }, m.text));
+    (m.attachments || []).forEach((a) => {
+      const p = el("p", { class: "attachment" });
+      p.append(el("span", { class: "badge" }, a.type), " ", el("bdi", {}, a.name || a.external_id || ""));
+      li.append(p);
+    });
+    renderChange(li, m);
     if (m.direction === "out") renderState(li, m);
     return li;
   }
@@ -111,13 +117,20 @@
     badge.className = "badge state-" + m.state;
     badge.dataset.state = m.state;
     badge.textContent = labels.state[m.state] || m.state;
-    li.querySelectorAll(".error, .retry").forEach((n) => n.remove());
+    li.querySelectorAll(".error, .retry, .retry-form").forEach((n) => n.remove());
     if (m.state === "failed") {
-      li.append(el("p", { class: "error", "data-field": "error" }, m.error || ""));
-      const retry = el("button", { class: "retry", type: "button" }, labels.retry);
+      li.append(el("p", { class: "error", "data-field": "error", dir: "auto" }, m.error || ""));
+      const retry = el("button", { class: "retry", type: "button", "data-testid": "retry" }, labels.retry);
       retry.addEventListener("click", () => post("/messages/" + m.id + "/retry", new FormData()));
       li.append(retry);
     }
+  }
+
+  function renderChange(li, m) {
+    li.querySelectorAll('[data-field="edited"], [data-field="deleted"]').forEach((n) => n.remove());
+    const kind = m.deleted ? "deleted" : m.edited ? "edited" : null;
+    if (kind) li.querySelector(".meta").append(el("span", { class: "badge", "data-field": kind }, labels[kind]));
+    li.querySelector(".text").textContent = m.text;
   }
 
   function upsertMessage(m) {
@@ -125,6 +138,7 @@
     const thread = document.getElementById("thread");
     const existing = thread.querySelector('[data-message-id="' + m.id + '"]');
     if (existing) {
+      renderChange(existing, m);
       if (m.direction === "out") renderState(existing, m);
       return;
     }

@@ -18,5 +18,7 @@ def ui_labels() -> dict:
         "filter": {"active": _("Active"), "open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved")},
         "role": {"agent": _("Agent"), "supervisor": _("Supervisor"), "admin": _("Admin")},
         "retry": _("Retry"),
+        "edited": _("Edited"),
+        "deleted": _("Deleted by the customer"),
         "new_arrived": _("New conversation"),
     }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from inbox.auth.decorators import any_user
@@ -38,7 +38,8 @@ def conversation(conversation_id: int):
         item = conversations.get_conversation(_me(), conversation_id)
     except NotFound:
         abort(404)
-    return render_template("web/conversation.html", conversation=item)
+    return render_template("web/conversation.html", conversation=item,
+                           options=conversations.reply_options(item))
 
 
 @bp.post("/conversations/<int:conversation_id>/reply")
@@ -46,14 +47,16 @@ def conversation(conversation_id: int):
 def reply(conversation_id: int):
     try:
         message = conversations.reply(
-            _me(), conversation_id, request.form.get("text", ""), request.form.get("client_token")
+            _me(), conversation_id, request.form.get("text", ""), request.form.get("client_token"),
+            template=request.form.get("template") or None,
         )
     except NotFound:
         abort(404)
     except InvalidInput as exc:
         if _wants_json():
             return jsonify(error=str(exc)), 422
-        abort(422)
+        flash(str(exc), "error")
+        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
     if _wants_json():
         return jsonify(message_payload(message)), 201
     return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)

@@ -523,9 +523,10 @@ def test_malformed_json_is_transient(fake, status):
     assert type(caught.value) is TransientError and caught.value.code == "malformed_json"
 
 
-def test_success_without_a_message_id_is_transient(fake):
+def test_success_without_a_message_id_is_not_retried(fake):
+    """The message may have gone out: a retry could send it twice."""
     fake.reply("POST", MESSAGES_PATH, json={"messaging_product": "whatsapp", "messages": []})
-    with pytest.raises(TransientError):
+    with pytest.raises(PermanentError, match="check the chat"):
         live(fake).send(reply("hi"))
 
 

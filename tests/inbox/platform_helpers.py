@@ -36,3 +36,34 @@ def telegram_update(update_id: int, text: str = "النت مقطوع", user_id: 
 def sent_message(chat_id: int = 555, message_id: int = 9001, text: str = "ok") -> dict:
     return {"ok": True, "result": {"message_id": message_id, "date": 1718103800,
                                    "chat": {"id": chat_id, "type": "private"}, "text": text}}
+
+
+WA_TOKEN = "wa-access-token"
+WA_PHONE_ID = "109876543210987"
+TEMPLATES = [{"name": "follow_up", "language": "ar", "text": "مرحبا، هل ما زلت بحاجة للمساعدة؟"}]
+
+
+def whatsapp_conversation(app, fake_url: str, hours_ago: float, team_name: str = "Team A") -> tuple[int, int]:
+    """A WhatsApp customer who last wrote ``hours_ago`` hours ago: (conversation id, channel id)."""
+    from datetime import timedelta
+
+    from connectors.types import InboundMessage
+    from inbox.models import Conversation
+    from inbox.models.base import utcnow
+    from inbox.services import ingest
+
+    with app.app_context():
+        admin = db.session.query(User).filter_by(role="admin").first()
+        channel = channels.save_channel(admin, None, "whatsapp", "WhatsApp", team_name, {
+            "account_id": WA_PHONE_ID, "graph_base": fake_url, "access_token": WA_TOKEN,
+            "app_secret": "app-secret", "verify_token": "verify-me", "timeout": "2",
+        })
+        channel.settings = channel.settings | {"templates": TEMPLATES}
+        db.session.commit()
+        got = ingest.ingest_message(channel.id, InboundMessage(
+            platform="whatsapp", external_id="wamid.A1", author_id="962790000000", author_name="Huda",
+            text="الخط مقطوع", is_public=False, created_at=utcnow()))
+        conversation = db.session.get(Conversation, got.conversation_id)
+        conversation.last_customer_message_at = utcnow() - timedelta(hours=hours_ago)
+        db.session.commit()
+        return got.conversation_id, channel.id
