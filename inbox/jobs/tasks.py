@@ -8,6 +8,8 @@ from __future__ import annotations
 from inbox.jobs.queue import enqueue, enqueue_in
 from inbox.services import channels, ingest, maintenance, outbox, polling
 
+BATCH_SIZE = 200  # raw events per ingest job: per-job overhead, not Python, limits rq
+
 
 def deliver_message(message_id: int) -> None:
     retry_in = outbox.deliver(message_id)
@@ -15,8 +17,8 @@ def deliver_message(message_id: int) -> None:
         enqueue_in(retry_in, deliver_message, message_id)
 
 
-def process_raw_event(raw_event_id: int) -> None:
-    ingest.process_raw_event(raw_event_id)
+def process_raw_events(raw_event_ids: list[int]) -> None:
+    ingest.process_raw_events(raw_event_ids)
 
 
 def poll_channel(channel_id: int) -> None:
@@ -29,8 +31,9 @@ def check_channel_health(channel_id: int) -> None:
 
 def sweep() -> None:
     """Re-queue what a lost job left behind; every job it queues is safe to run twice."""
-    for raw_event_id in maintenance.stale_raw_events():
-        enqueue(process_raw_event, raw_event_id)
+    stale = maintenance.stale_raw_events()
+    for start in range(0, len(stale), BATCH_SIZE):
+        enqueue(process_raw_events, stale[start:start + BATCH_SIZE])
     for message_id in maintenance.stale_replies():
         enqueue(deliver_message, message_id)
     maintenance.fail_interrupted_sends()

@@ -4,7 +4,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from connectors.types import StatusUpdate
-from inbox import realtime
 from inbox.extensions import db
 from inbox.models import Conversation, Identity, Message
 from inbox.models.base import utcnow
@@ -14,13 +13,9 @@ RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 
 
 def apply_status(channel_id: int, update: StatusUpdate) -> list[Message]:
-    """Record delivered / read / failed on the outbound messages the update names."""
-    messages = _targets(channel_id, update)
-    changed = [m for m in messages if _advance(m, update)]
-    db.session.commit()
-    for message in changed:
-        realtime.message_updated(message)
-    return changed
+    """Record delivered / read / failed on the outbound messages the update names; returns
+    the messages that changed. The caller commits, then announces them."""
+    return [m for m in _targets(channel_id, update) if _advance(m, update)]
 
 
 def _targets(channel_id: int, update: StatusUpdate) -> list[Message]:

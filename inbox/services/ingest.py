@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from connectors.errors import PayloadError
-from connectors.types import CREATE, DELETE, OUTBOUND, InboundMessage, StatusUpdate
+from connectors.types import CREATE, DELETE, OUTBOUND, Event, InboundMessage, RawPayload, StatusUpdate
 from inbox import realtime
 from inbox.db import insert_ignoring_duplicates
 from inbox.extensions import db
@@ -34,65 +34,121 @@ class Ingested:
 
 def record_raw_event(channel_id: int, body: dict[str, Any], dedup_key: str | None) -> int | None:
     """Keep the payload as delivered. Returns its id, or None when this delivery was stored before."""
-    stmt = insert_ignoring_duplicates(
-        RawEvent,
-        {
-            "channel_id": channel_id,
-            "dedup_key": dedup_key,
-            "payload": clean_for_storage(json.dumps(body, ensure_ascii=False)),
-            "status": "pending",
-            "received_at": utcnow(),
-        },
-        ["channel_id", "dedup_key"],
-    )
-    raw_id = db.session.execute(stmt).scalar()
-    db.session.commit()
+    [raw_id] = record_raw_events(channel_id, [RawPayload(body=body, dedup_key=dedup_key)])
     return raw_id
 
 
-def process_raw_event(raw_event_id: int) -> list[Ingested]:
-    """Parse a stored payload and apply its events; safe to run again on the same event."""
-    raw = db.session.get(RawEvent, raw_event_id)
-    if raw is None or raw.status != "pending":
-        return []
-    channel = db.session.get(Channel, raw.channel_id)
-    try:
-        events = channels.connector(channel).parse(json.loads(raw.payload))
-    except (PayloadError, ValueError, RecursionError) as exc:
-        # Poison: parked for a person to look at (the dead letters), never retried forever.
-        raw.status, raw.error = "failed", getattr(exc, "reason", None) or str(exc)[:500]
-        db.session.commit()
-        log.warning("raw event %s unreadable: %s", raw_event_id, raw.error)
-        return []
-    results = []
-    for event in events:
-        if isinstance(event, StatusUpdate):
-            delivery.apply_status(channel.id, event)
-        elif event.action != CREATE:
-            apply_change(channel.id, event)
-        elif (result := ingest_message(channel.id, event)) is not None:
-            results.append(result)
-    raw = db.session.get(RawEvent, raw_event_id)
-    raw.status, raw.processed_at, raw.error = "processed", utcnow(), None
+def record_raw_events(channel_id: int, payloads: list[RawPayload]) -> list[int | None]:
+    """Keep each payload as delivered, in one transaction: the id of each, or None for a
+    payload stored before (same dedup key)."""
+    now, ids = utcnow(), []
+    for payload in payloads:
+        stmt = insert_ignoring_duplicates(
+            RawEvent,
+            {
+                "channel_id": channel_id,
+                "dedup_key": payload.dedup_key,
+                "payload": clean_for_storage(json.dumps(payload.body, ensure_ascii=False)),
+                "status": "pending",
+                "received_at": now,
+            },
+            ["channel_id", "dedup_key"],
+        )
+        ids.append(db.session.execute(stmt).scalar())
     db.session.commit()
+    return ids
+
+
+@dataclass
+class _Notices:
+    """What to announce once the batch is committed (never before: a rollback would lie)."""
+
+    conversations: dict[int, tuple[Conversation, bool]] = field(default_factory=dict)
+    created: list[Message] = field(default_factory=list)
+    updated: list[Message] = field(default_factory=list)
+
+    def announce(self) -> None:
+        for conversation, created in self.conversations.values():
+            realtime.conversation_updated(conversation, created=created)
+        for message in self.created:
+            realtime.message_created(message)
+        for message in self.updated:
+            realtime.message_updated(message)
+
+
+def process_raw_event(raw_event_id: int) -> list[Ingested]:
+    return process_raw_events([raw_event_id])
+
+
+def process_raw_events(raw_event_ids: list[int]) -> list[Ingested]:
+    """Parse stored payloads and apply their events in one transaction; safe to run again.
+
+    Batching is what makes ingest fast (one commit, one job for many messages); a payload
+    that cannot be read is parked as failed (the dead letters) without holding up the rest.
+    """
+    raws = db.session.scalars(
+        select(RawEvent).where(RawEvent.id.in_(raw_event_ids), RawEvent.status == "pending").order_by(RawEvent.id)
+    ).all()
+    notices, results, now = _Notices(), [], utcnow()
+    connectors: dict[int, Any] = {}
+    for raw in raws:
+        channel = db.session.get(Channel, raw.channel_id)
+        try:
+            if channel.id not in connectors:
+                connectors[channel.id] = channels.connector(channel)
+            events = connectors[channel.id].parse(json.loads(raw.payload))
+        except (PayloadError, ValueError, RecursionError) as exc:
+            raw.status, raw.error = "failed", (getattr(exc, "reason", None) or str(exc))[:500]
+            log.warning("raw event %s unreadable: %s", raw.id, raw.error)
+            continue
+        for event in events:
+            result = _apply(channel, event, notices)
+            if result is not None:
+                results.append(result)
+        raw.status, raw.processed_at, raw.error = "processed", now, None
+    db.session.commit()
+    notices.announce()
     return results
 
 
 def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
     """Store one new message in its conversation; None if it was stored before."""
-    channel = db.session.get(Channel, channel_id)
+    notices = _Notices()
+    result = _apply(db.session.get(Channel, channel_id), inbound, notices)
+    db.session.commit()
+    notices.announce()
+    return result
+
+
+def _apply(channel: Channel, event: Event, notices: _Notices) -> Ingested | None:
+    if isinstance(event, StatusUpdate):
+        notices.updated.extend(delivery.apply_status(channel.id, event))
+        return None
+    if event.action != CREATE:
+        changed = apply_change(channel.id, event)
+        if changed is not None:
+            notices.updated.append(changed)
+        return None
+    savepoint = db.session.begin_nested()
+    result = _store(channel, event, notices)
+    if result is None:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return result
+
+
+def _store(channel: Channel, inbound: InboundMessage, notices: _Notices) -> Ingested | None:
     already = db.session.scalar(
-        select(Message.id).where(Message.channel_id == channel_id, Message.external_id == inbound.external_id)
+        select(Message.id).where(Message.channel_id == channel.id, Message.external_id == inbound.external_id)
     )
     if already:
-        db.session.rollback()
         return None
     echo = inbound.direction == OUTBOUND
     text = clean_for_storage(inbound.text)
     identity = None if echo else _identity_for(inbound)
     conversation, created, reopened = _conversation_for(channel, identity, inbound)
     if conversation is None:  # an echo of something we have no conversation for
-        db.session.rollback()
         return None
     now = utcnow()
     conversation.preview = text[:PREVIEW_LENGTH]
@@ -106,7 +162,7 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
         Message,
         {
             "conversation_id": conversation.id,
-            "channel_id": channel_id,
+            "channel_id": channel.id,
             "external_id": inbound.external_id,
             "parent_external_id": inbound.parent_id,
             "platform_conversation_id": inbound.conversation_key,
@@ -122,30 +178,25 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
         ["channel_id", "external_id"],
     )
     message_id = db.session.execute(stmt).scalar()
-    if message_id is None:  # a concurrent writer stored it first: undo everything above
-        db.session.rollback()
+    if message_id is None:  # a concurrent writer stored it first
         return None
-    db.session.commit()
-    message = db.session.get(Message, message_id)
-    realtime.conversation_updated(conversation, created=created)
-    realtime.message_created(message)
+    previous = notices.conversations.get(conversation.id)
+    notices.conversations[conversation.id] = (conversation, created or bool(previous and previous[1]))
+    notices.created.append(db.session.get(Message, message_id))
     return Ingested(message_id, conversation.id, created, reopened)
 
 
 def apply_change(channel_id: int, inbound: InboundMessage) -> Message | None:
-    """An edit or a delete of a stored message; unknown messages are ignored."""
+    """An edit or a delete of a stored message (not committed); unknown messages are ignored."""
     message = db.session.scalar(
         select(Message).where(Message.channel_id == channel_id, Message.external_id == inbound.external_id)
     )
     if message is None:
-        db.session.rollback()
         return None
     if inbound.action == DELETE:
         message.text, message.attachments, message.deleted_at = "", [], utcnow()
     else:
         message.text, message.edited_at = clean_for_storage(inbound.text), utcnow()
-    db.session.commit()
-    realtime.message_updated(message)
     return message
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from inbox import realtime
@@ -10,14 +11,17 @@ from inbox.extensions import db
 from inbox.models import Channel, Message, RawEvent
 from inbox.models.base import utcnow
 
-RAW_EVENT_GRACE = timedelta(seconds=30)
-QUEUED_GRACE = timedelta(seconds=60)
 SENDING_LIMIT = timedelta(minutes=10)
+
+
+def _grace(name: str) -> timedelta:
+    """How long work may wait for its own job before the sweeper steps in (config, seconds)."""
+    return timedelta(seconds=float(current_app.config[name]))
 
 
 def stale_raw_events(limit: int = 500) -> list[int]:
     """Stored deliveries nobody parsed: their job was lost (Redis away, worker killed)."""
-    cutoff = utcnow() - RAW_EVENT_GRACE
+    cutoff = utcnow() - _grace("SWEEP_RAW_EVENT_GRACE_SECONDS")
     ids = db.session.scalars(
         select(RawEvent.id).where(RawEvent.status == "pending", RawEvent.received_at < cutoff)
         .order_by(RawEvent.id).limit(limit)
@@ -28,7 +32,7 @@ def stale_raw_events(limit: int = 500) -> list[int]:
 
 def stale_replies(limit: int = 500) -> list[int]:
     """Queued replies whose send job never ran, or whose retry time passed long ago."""
-    cutoff = utcnow() - QUEUED_GRACE
+    cutoff = utcnow() - _grace("SWEEP_QUEUED_GRACE_SECONDS")
     ids = db.session.scalars(
         select(Message.id).join(Channel, Channel.id == Message.channel_id).where(
             Message.direction == "out", Message.state == "queued", Message.created_at < cutoff,

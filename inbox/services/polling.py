@@ -9,7 +9,7 @@ from inbox.extensions import db
 from inbox.models import Channel
 from inbox.models.base import utcnow
 from inbox.services import channels
-from inbox.services.ingest import process_raw_event, record_raw_event
+from inbox.services.ingest import process_raw_events, record_raw_events
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,8 @@ def poll_channel(channel_id: int) -> int:
         if isinstance(exc, TransientError) and not isinstance(exc, RateLimited):
             raise  # the job system retries a passing failure with backoff
         return 0
-    stored = 0
-    for payload in result.payloads:
-        raw_id = record_raw_event(channel_id, payload.body, payload.dedup_key)
-        if raw_id is not None:
-            stored += len(process_raw_event(raw_id))
+    raw_ids = [raw_id for raw_id in record_raw_events(channel_id, result.payloads) if raw_id is not None]
+    stored = len(process_raw_events(raw_ids)) if raw_ids else 0
     channel = db.session.get(Channel, channel_id)
     channel.cursor = result.cursor or channel.cursor
     channel.last_polled_at = utcnow()

@@ -11,7 +11,7 @@ from inbox.extensions import db
 from inbox.models import Channel
 from inbox.services import channels
 from inbox.services.errors import InvalidInput, NotFound
-from inbox.services.ingest import record_raw_event
+from inbox.services.ingest import record_raw_events
 
 
 class SignatureInvalid(Exception):
@@ -56,11 +56,6 @@ def accept(platform: str, channel_id: int, headers: Mapping[str, str], raw_body:
         payloads = connector.split_webhook(body)
     except (PayloadError, RecursionError) as exc:
         raise InvalidInput(getattr(exc, "reason", "unreadable payload")) from exc
-    stored, duplicates = [], 0
-    for payload in payloads:
-        raw_id = record_raw_event(channel.id, payload.body, payload.dedup_key)
-        if raw_id is None:
-            duplicates += 1
-        else:
-            stored.append(raw_id)
-    return Accepted(stored, duplicates)
+    ids = record_raw_events(channel.id, payloads)
+    stored = [raw_id for raw_id in ids if raw_id is not None]
+    return Accepted(stored, len(ids) - len(stored))

@@ -46,9 +46,10 @@ def deliver(platform: str, channel_id: int):
     except InvalidInput as exc:
         log.warning("webhook for channel %s refused: %s", channel_id, exc)
         return jsonify(error=str(exc)), 400
-    for raw_id in accepted.stored:
+    if accepted.stored:
         try:
-            enqueue(tasks.process_raw_event, raw_id)
-        except Exception:  # Redis away: the event is stored, the sweeper will parse it
-            current_app.logger.warning("could not queue raw event %s; the sweeper will", raw_id, exc_info=True)
+            enqueue(tasks.process_raw_events, accepted.stored)
+        except Exception:  # Redis away: the events are stored, the sweeper will parse them
+            current_app.logger.warning("could not queue %d raw events; the sweeper will", len(accepted.stored),
+                                       exc_info=True)
     return jsonify(stored=len(accepted.stored), duplicates=accepted.duplicates), 200
