@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from connectors.errors import PayloadError
+from connectors.registry import connector_class
 from inbox import crypto
 from inbox.extensions import db
 from inbox.models import Channel
@@ -26,14 +27,17 @@ class Accepted:
 
 def _channel(platform: str, channel_id: int) -> Channel:
     channel = db.session.get(Channel, channel_id)
-    if channel is None or channel.platform != platform or not channels.connector(channel).pushed:
+    if channel is None or channel.platform != platform or not connector_class(platform).pushed:
         raise NotFound("channel")
     return channel
 
 
 def handshake(platform: str, channel_id: int, query: Mapping[str, str]) -> str | None:
     channel = _channel(platform, channel_id)
-    return channels.connector(channel).handshake(query)
+    try:
+        return channels.connector(channel).handshake(query)
+    except crypto.CredentialsUnreadable:
+        return None
 
 
 def accept(platform: str, channel_id: int, headers: Mapping[str, str], raw_body: bytes) -> Accepted:
