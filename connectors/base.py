@@ -63,3 +63,8 @@ class Connector:
     def health_check(self) -> HealthResult:
         """The platform's cheapest authenticated call."""
         raise NotImplementedError
+
+    def register_webhook(self, url: str) -> str:
+        """Point the platform at ``url`` where its API allows (Telegram's setWebhook); returns
+        what to tell the admin. Meta's platforms are set up in the app dashboard instead."""
+        raise NotImplementedError(f"{self.platform} webhooks are set up in the platform's own dashboard")

@@ -255,6 +255,16 @@ class TelegramConnector(Connector):
         me = self._call("getMe", {})
         return HealthResult(ok=True, detail="@" + str((me or {}).get("username") or "?"))
 
+    def register_webhook(self, url: str) -> str:
+        """setWebhook with the channel's secret token: from then on Telegram POSTs updates to
+        ``url`` and refuses getUpdates (switch the channel's mode to "webhook")."""
+        secret = self.settings.get("secret_token")
+        if not secret:
+            raise PermanentError("Set a secret token on the channel first: every delivery is checked against it.")
+        self._call("setWebhook", {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES,
+                                  "drop_pending_updates": False})
+        return f"Telegram will deliver updates to {url}"
+
     # ---- HTTP ------------------------------------------------------------------------
     def _call(self, method: str, payload: dict[str, Any], read_timeout: float | None = None) -> Any:
         """POST a Bot API method; the ``result`` of an ok answer, or the mapped error."""

@@ -436,3 +436,20 @@ def test_health_check_names_the_bot(fake):
         "id": 7012345678, "is_bot": True, "first_name": "Najm Care", "username": "NajmCareBot"}})
     health = make(fake).health_check()
     assert health.ok and health.detail == "@NajmCareBot"
+
+
+def test_register_webhook_sends_the_secret_and_the_update_kinds():
+    with FakePlatform() as fake:
+        fake.reply("POST", r"/bot[^/]+/setWebhook", json={"ok": True, "result": True,
+                                                           "description": "Webhook was set"})
+        connector = TelegramConnector({"bot_token": "1:abc", "secret_token": "s3cret", "api_base": fake.url})
+        assert "https://inbox.example/webhooks/telegram/4" in connector.register_webhook(
+            "https://inbox.example/webhooks/telegram/4")
+        sent = fake.requests_to(r"/bot[^/]+/setWebhook")[0].json
+    assert sent["url"] == "https://inbox.example/webhooks/telegram/4" and sent["secret_token"] == "s3cret"
+    assert "message" in sent["allowed_updates"] and "edited_message" in sent["allowed_updates"]
+
+
+def test_register_webhook_needs_a_secret_token():
+    with pytest.raises(PermanentError, match="secret token"):
+        TelegramConnector({"bot_token": "1:abc"}).register_webhook("https://inbox.example/hook")
