@@ -31,6 +31,9 @@ SENT_TO_API = ("bearer_token", "bot_token", "access_token")
 # Numeric settings: (lowest, highest, whole numbers only).
 NUMBER_SETTINGS = {"timeout": (0.5, 120, False), "long_poll_seconds": (0, 50, False), "max_results": (5, 100, True)}
 MAX_SETTING_LENGTH = 2000
+# Webhook secrets the app makes up when an admin leaves them empty: Meta's handshake token,
+# Telegram's delivery header (sent to Telegram by ``register_webhook``).
+GENERATED_SECRETS = ("verify_token", "secret_token")
 MIN_POLL_SECONDS, MAX_POLL_SECONDS = 5.0, 86400.0
 # WhatsApp's rules: template names are lowercase letters, digits and "_"; languages "ar", "en_US".
 TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
@@ -109,6 +112,11 @@ class ChannelForm:
     masked: dict[str, str]
     verify_token: str | None
     webhook_path: str | None
+    registers_webhook: bool  # the app can point the platform at the webhook itself
+
+
+def registers_webhook(platform: str) -> bool:
+    return connector_class(platform).register_webhook is not Connector.register_webhook
 
 
 def channel_form(channel: Channel | None, platform: str) -> ChannelForm:
@@ -119,7 +127,8 @@ def channel_form(channel: Channel | None, platform: str) -> ChannelForm:
     return ChannelForm(platform, cls.polled, cls.pushed, keys, cls.secret_keys, values,
                        masked_secrets(channel) if channel else {},
                        verify_token(channel) if channel else None,
-                       webhook_path(channel) if channel and cls.pushed else None)
+                       webhook_path(channel) if channel and cls.pushed else None,
+                       cls.pushed and registers_webhook(platform))
 
 
 def form_values(channel: Channel, keys: tuple[str, ...]) -> dict[str, str]:
@@ -292,8 +301,9 @@ def _merged_secrets(channel: Channel, given: dict[str, str]) -> dict[str, Any] |
         return None
     stored = {**(stored or {}), **given}
     cls = connector_class(channel.platform)
-    if cls.pushed and not stored.get("verify_token") and "verify_token" in cls.secret_keys:
-        stored["verify_token"] = token_source.token_urlsafe(24)
+    for key in GENERATED_SECRETS:
+        if cls.pushed and key in cls.secret_keys and not stored.get(key):
+            stored[key] = token_source.token_urlsafe(24)
     return stored
 
 
@@ -337,21 +347,41 @@ def record_failure(channel: Channel, error: ConnectorError) -> None:
         channel.rate_limited_until = utcnow() + timedelta(seconds=wait)
 
 
+def _failure(channel: Channel, exc: Exception) -> str:
+    """Record a failed platform call on the channel; the reason to show the admin."""
+    if isinstance(exc, ConnectorError):
+        record_failure(channel, exc)
+    db.session.commit()
+    return getattr(exc, "reason", None) or str(exc) or "not available for this platform"
+
+
 def check_health(channel_id: int) -> tuple[bool, str]:
     """Call the platform's cheapest authenticated endpoint and record the outcome."""
     channel = get_channel(channel_id)
     try:
         result = connector(channel).health_check()
     except (ConnectorError, crypto.CredentialsUnreadable, NotImplementedError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc) or "health check not available"
-        if isinstance(exc, ConnectorError):
-            record_failure(channel, exc)
-        db.session.commit()
-        return False, reason
+        return False, _failure(channel, exc)
     record_success(channel)
     channel.token_expires_at = result.token_expires_at or channel.token_expires_at
     db.session.commit()
     return result.ok, result.detail
+
+
+def register_webhook(actor: User, channel_id: int, url: str) -> tuple[bool, str]:
+    """Point the platform at ``url``, the channel's webhook address, where its API allows
+    (Telegram). A channel with a ``mode`` setting switches to "webhook": the platform pushes now."""
+    channel = get_channel(channel_id)
+    try:
+        detail = connector(channel).register_webhook(url)
+    except (ConnectorError, crypto.CredentialsUnreadable, NotImplementedError) as exc:
+        return False, _failure(channel, exc)
+    if "mode" in connector_class(channel.platform).setting_keys:
+        channel.settings = {**(channel.settings or {}), "mode": "webhook"}
+    db.session.add(AuditLog(actor_id=actor.id, action="channel.webhook_registered", target_type="channel",
+                            target_id=channel.id, data={"url": url}))
+    db.session.commit()
+    return True, detail
 
 
 def webhook_path(channel: Channel) -> str:
