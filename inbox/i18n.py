@@ -1,7 +1,7 @@
 """Locale, timezone and text direction for each request (Arabic first, RTL)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a job or a command: the product's first language
+        return languages[0]
     if current_user.is_authenticated:
         return current_user.language
     if session.get("language") in languages:
@@ -20,7 +22,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 
