@@ -24,6 +24,8 @@ class Connector:
     polled: ClassVar[bool] = False
     pushed: ClassVar[bool] = False
     max_text_length: ClassVar[int] = 4096
+    # Seconds between polls unless the channel sets poll_interval.
+    default_poll_interval: ClassVar[int] = 60
     # How long after the customer's last message a free-form reply is allowed (None: always).
     reply_window: ClassVar[timedelta | None] = None
     # Settings an admin fills in; the secret ones are never shown back in full.

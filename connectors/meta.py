@@ -11,6 +11,9 @@ tokens) and optional ``timeout`` (seconds).
 (digits, or ``POSTID_COMMENTID``) is sent as a private reply to that comment; message ids
 (``m_...``, Instagram's base64 ids) never look like that. ``template="HUMAN_AGENT"`` sends
 with Meta's Human Agent tag (a human's reply up to 7 days after the customer's message).
+
+Both platforms are pushed *and* polled: the poll is a reconciliation through the Graph
+API's read side that ingests what a lost webhook never delivered (``connectors.meta_read``).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from connectors.errors import (
     WindowClosed,
 )
 from connectors.http import DEFAULT_TIMEOUT, HttpClient
+from connectors.meta_read import GraphReader, is_read_body, parse_read_body
 from connectors.ratelimit import retry_after_seconds
 from connectors.signatures import meta_handshake, meta_signature_valid
 from connectors.types import (
@@ -45,6 +49,7 @@ from connectors.types import (
     HealthResult,
     InboundMessage,
     OutboundMessage,
+    PollResult,
     RawPayload,
     SendResult,
     StatusUpdate,
@@ -151,6 +156,10 @@ class MetaConnector(Connector):
     """The shared half of FacebookConnector and InstagramConnector."""
 
     pushed: ClassVar[bool] = True
+    polled: ClassVar[bool] = True  # reconciliation: what a lost webhook never delivered
+    # Seconds between reconciliation polls that suit Meta channels. The scheduler reads the
+    # channel's ``poll_interval`` setting, so admins set this value there.
+    default_poll_interval: ClassVar[int] = 300
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
     setting_keys: ClassVar[tuple[str, ...]] = (
         "account_id", "access_token", "app_secret", "verify_token", "graph_base", "timeout")
@@ -161,6 +170,14 @@ class MetaConnector(Connector):
     profile_field: ClassVar[str]  # what the health check shows: the Page name, the IG username
     messages_path: ClassVar[str]  # DMs and private replies; "{account_id}" is filled in
     reply_path: ClassVar[str]  # public replies; "{comment_id}" is filled in
+    # The read API (see connectors.meta_read); "{account_id}" is filled in.
+    conversations_path: ClassVar[str]
+    conversations_params: ClassVar[dict[str, Any]]
+    message_fields: ClassVar[str | None] = None  # set: follow a busy conversation's further messages
+    posts_path: ClassVar[str]
+    posts_params: ClassVar[dict[str, Any]]
+    comments_params: ClassVar[dict[str, Any]]  # further comments of one post: GET /{post_id}/comments
+    comment_time_field: ClassVar[str]
 
     @cached_property
     def http(self) -> HttpClient:
@@ -215,10 +232,28 @@ class MetaConnector(Connector):
     def change_key(self, change: dict[str, Any]) -> str | None:
         raise NotImplementedError
 
+    # ---- reconciliation --------------------------------------------------------------
+    def poll(self, cursor: str | None) -> PollResult:
+        """What arrived since ``cursor`` through the read API (``connectors.meta_read``)."""
+        if not self.account_id:
+            raise PermanentError(f"The {self.label} channel has no account id: set account_id.")
+        return GraphReader(self, cursor).poll()
+
+    def comment_items(self, comments: list[Any]) -> list[Any]:
+        """The comments of one read page, replies included."""
+        return comments
+
+    def read_comment(self, item: dict[str, Any], post_id: str) -> InboundMessage:
+        """One comment of the read API, with the webhook path's ids."""
+        raise NotImplementedError
+
     # ---- parsing ---------------------------------------------------------------------
     def parse(self, body: dict[str, Any]) -> list[Event]:
+        """A webhook body (or one event of it) or a stored read-API page."""
         events: list[Event] = []
         try:
+            if is_read_body(body):
+                return list(parse_read_body(self, body))  # a reconciliation page
             for entry in self._entries(body):
                 pairs = self._events(entry)
                 if pairs is None:
@@ -228,7 +263,8 @@ class MetaConnector(Connector):
         except PayloadError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise PayloadError(f"unreadable {self.label} webhook event: {exc!r}") from exc
+            kind = "read-API page" if is_read_body(body) else "webhook event"
+            raise PayloadError(f"unreadable {self.label} {kind}: {exc!r}") from exc
         return events
 
     def parse_change(self, change: dict[str, Any], entry: dict[str, Any]) -> list[Event]:
@@ -242,11 +278,12 @@ class MetaConnector(Connector):
             return [self._message(item["message"], sender, recipient, at)]
         if "message_edit" in item:
             edit = item["message_edit"]
-            return [self._dm(str(edit["mid"]), sender, recipient, at, text=edit.get("text") or "", action=UPDATE)]
+            return [self.direct_message(str(edit["mid"]), sender, recipient, at, text=edit.get("text") or "",
+                                        action=UPDATE)]
         if "postback" in item:  # a button tap: its label is what the customer "said"
             postback = item["postback"]
             mid = _str(postback.get("mid")) or f"postback:{sender}:{item['timestamp']}"
-            return [self._dm(mid, sender, recipient, at, text=postback.get("title") or "")]
+            return [self.direct_message(mid, sender, recipient, at, text=postback.get("title") or "")]
         for kind, status in (("delivery", "delivered"), ("read", "read")):
             if kind in item:
                 return self._receipts(item[kind], status, sender, at)
@@ -255,7 +292,7 @@ class MetaConnector(Connector):
     def _message(self, message: dict[str, Any], sender: str, recipient: str | None, at: datetime) -> InboundMessage:
         mid = str(message["mid"])
         if message.get("is_deleted"):  # Instagram unsend
-            return self._dm(mid, sender, recipient, at, text="", action=DELETE)
+            return self.direct_message(mid, sender, recipient, at, text="", action=DELETE)
         attachments = [_attachment(a) for a in message.get("attachments") or []]
         if message.get("is_unsupported"):  # content the API cannot show: the agent opens the app
             attachments.append(Attachment(type="other", name="unsupported"))
@@ -266,18 +303,20 @@ class MetaConnector(Connector):
         text = message.get("text") or ""
         if not isinstance(text, str):
             raise PayloadError(f"message {mid} has a text that is not a string")
-        return self._dm(mid, sender, recipient, at, text=text, parent_id=_str(reply_to.get("mid")),
-                        attachments=tuple(attachments), echo=bool(message.get("is_echo")))
+        return self.direct_message(mid, sender, recipient, at, text=text, parent_id=_str(reply_to.get("mid")),
+                                   attachments=tuple(attachments), echo=bool(message.get("is_echo")))
 
-    def _dm(self, mid: str, sender: str, recipient: str | None, at: datetime, text: str,
-            action: str = CREATE, parent_id: str | None = None, attachments: tuple[Attachment, ...] = (),
-            echo: bool = False) -> InboundMessage:
+    def direct_message(self, mid: str, sender: str, recipient: str | None, at: datetime, text: str,
+                       action: str = CREATE, parent_id: str | None = None,
+                       attachments: tuple[Attachment, ...] = (), echo: bool = False,
+                       author_name: str | None = None, author_handle: str | None = None) -> InboundMessage:
         """A private message. ``conversation_key`` is always the customer's id, so that the
         echo of the account's reply (author = account) finds the customer's conversation."""
         outbound = echo or sender == self.account_id
         return InboundMessage(
             platform=self.platform, external_id=mid, author_id=sender, text=text, is_public=False,
-            created_at=at, parent_id=parent_id, attachments=attachments,
+            created_at=at, author_name=author_name, author_handle=author_handle, parent_id=parent_id,
+            attachments=attachments,
             direction=OUTBOUND if outbound else INBOUND, action=action,
             conversation_key=(recipient if outbound else sender),
         )

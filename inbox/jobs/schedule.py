@@ -12,7 +12,7 @@ import time
 from flask import Flask
 from sqlalchemy import select
 
-from connectors.registry import polled_platforms
+from connectors.registry import connector_class, polled_platforms
 from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
 from inbox.models import Channel
@@ -31,7 +31,8 @@ def due_channels(last_run: dict[int, float], now: float) -> list[int]:
     for channel in channels:
         if channel.platform == "telegram" and (channel.settings or {}).get("mode") == "webhook":
             continue
-        interval = float((channel.settings or {}).get("poll_interval", 60))
+        default = connector_class(channel.platform).default_poll_interval
+        interval = float((channel.settings or {}).get("poll_interval") or default)
         if now - last_run.get(channel.id, 0.0) >= interval:
             due.append(channel.id)
     db.session.rollback()

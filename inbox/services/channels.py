@@ -123,7 +123,7 @@ def channel_form(channel: Channel | None, platform: str) -> ChannelForm:
     """The form for a new channel of ``platform`` (``channel`` None) or for ``channel``."""
     cls = connector_class(platform)
     keys = editable_settings(platform)
-    values = form_values(channel, keys) if channel else {"poll_interval": "60"}
+    values = form_values(channel, keys) if channel else {"poll_interval": str(cls.default_poll_interval)}
     return ChannelForm(platform, cls.polled, cls.pushed, keys, cls.secret_keys, values,
                        masked_secrets(channel) if channel else {},
                        verify_token(channel) if channel else None,
@@ -232,7 +232,7 @@ def _merged_settings(channel: Channel, values: dict[str, Any]) -> dict[str, Any]
     for key in (*cls.setting_keys, *COMMON_SETTINGS):
         if key not in cls.secret_keys and key in values:
             settings[key] = _setting(key, values[key])
-    settings["poll_interval"] = _poll_interval(settings.get("poll_interval"))
+    settings["poll_interval"] = _poll_interval(settings.get("poll_interval"), cls.default_poll_interval)
     return settings
 
 
@@ -262,9 +262,9 @@ def _check_number(key: str, text: str) -> None:
         raise InvalidInput(f"{key} must be {kind} from {low:g} to {high:g}")
 
 
-def _poll_interval(value: Any) -> float | int:
+def _poll_interval(value: Any, default: int) -> float | int:
     try:
-        seconds = float(value if value not in (None, "") else 60)
+        seconds = float(value if value not in (None, "") else default)
     except (TypeError, ValueError):
         raise InvalidInput("the polling interval is a number of seconds") from None
     if not math.isfinite(seconds) or seconds > MAX_POLL_SECONDS:

@@ -7,6 +7,7 @@ import copy
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,10 +92,11 @@ def test_each_recorded_webhook_parses_alone_and_split_into_events(name):
     assert all(p.dedup_key for p in parts)
 
 
-def test_the_connector_is_registered_as_a_pushed_platform_with_a_24_hour_window():
+def test_the_connector_is_registered_as_a_pushed_and_reconciled_platform_with_a_24_hour_window():
     c = connector_for("facebook", {"account_id": PAGE})
     assert isinstance(c, FacebookConnector) and c.account_id == PAGE
-    assert c.pushed and not c.polled
+    assert c.pushed and c.polled  # polled: the reconciliation of lost webhooks
+    assert c.default_poll_interval == 300
     assert c.reply_window == timedelta(hours=24)
     assert c.max_text_length == 2000
     assert set(c.secret_keys) == {"access_token", "app_secret", "verify_token"}
@@ -592,3 +594,328 @@ def test_health_check_raises_the_mapped_error_of_a_dead_token():
         fake.reply("GET", f"/{PAGE}", status=400, json=example("error_token_expired_190_463.json"))
         with pytest.raises(AuthError, match="expired"):
             connector(fake.url).health_check()
+
+
+# ---- reconciliation: the read API fills what lost webhooks never delivered ----------------
+CONVERSATIONS, FEED = f"/{PAGE}/conversations", f"/{PAGE}/feed"
+SINCE = 1718100000  # 2024-06-11T10:00:00Z, before every example
+CURSOR = json.dumps({"since": SINCE})
+MISSED_DM = "m_Tz8kQ2vLw0HcR4nYbXa1PdEe6sJ9uMfGi3oKqV7yC5tB-xN_pWlZ0rSaUjDhFg2Ek4iO8cYmLnQvRb1"
+MISSED_COMMENT = "122150098765432101_8801234567890123"
+NEWEST = 1718109069  # 2024-06-11T12:31:09Z, the missed comment: the newest item of the examples
+RATE_LIMIT_HEADERS = {"X-Business-Use-Case-Usage": json.dumps(
+    {PAGE: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 4}]})}
+EMPTY = {"data": []}
+
+
+def script(fake: FakePlatform, conversations=("graph_conversations_page1.json", "graph_conversations_page2_last.json"),
+           feed=("graph_feed_page.json",)) -> None:
+    for page in conversations:
+        fake.reply("GET", CONVERSATIONS, json=example(page) if isinstance(page, str) else page)
+    for page in feed:
+        fake.reply("GET", FEED, json=example(page) if isinstance(page, str) else page)
+
+
+def reconcile(cursor: str | None = CURSOR, **pages):
+    with FakePlatform() as fake:
+        script(fake, **pages)
+        result = connector(fake.url).poll(cursor)
+    return result, fake
+
+
+def polled_messages(result) -> dict[str, InboundMessage]:
+    return {m.external_id: m for p in result.payloads for m in connector().parse(p.body)}
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def conversation(conversation_id: str, *messages: tuple[str, str, float], after: str | None = None) -> dict:
+    """A conversations-API conversation; messages are (mid, sender, epoch), newest first."""
+    data = [{"id": mid, "message": f"text of {mid}", "created_time": iso(at),
+             "from": {"id": sender, "name": "Najm Telecom" if sender == PAGE else "A customer"},
+             "to": {"data": [{"id": PAGE if sender != PAGE else KHALID}]}} for mid, sender, at in messages]
+    paging = {"cursors": {"before": "b", "after": after or "a"}}
+    if after:
+        paging["next"] = f"https://graph.facebook.com/v21.0/{conversation_id}/messages?limit=25&after={after}"
+    return {"id": conversation_id, "updated_time": data[0]["created_time"],
+            "messages": {"data": data, "paging": paging}}
+
+
+def listing(*entries: dict, after: str | None = None) -> dict:
+    page = {"data": list(entries), "paging": {"cursors": {"before": "b", "after": after or "z"}}}
+    if after:
+        page["paging"]["next"] = f"https://graph.facebook.com/v21.0/{PAGE}/conversations?after={after}"
+    return page
+
+
+def test_a_reconciliation_poll_finds_a_message_the_webhook_never_delivered():
+    result, fake = reconcile()
+    missed = polled_messages(result)[MISSED_DM]
+    assert missed == InboundMessage(
+        platform="facebook", external_id=MISSED_DM, author_id=KHALID, author_name="Khalid Al-Harbi",
+        text="لسه ما اشتغلت الشريحة، جربت أعيد التشغيل مرتين", is_public=False,
+        created_at=datetime(2024, 6, 11, 11, 15, 42), conversation_key=KHALID,
+    )
+    first = fake.requests[0]
+    assert first.path == CONVERSATIONS and first.arg("platform") == "messenger"
+    assert first.arg("fields") == ("id,updated_time,messages.limit(25)"
+                                   "{id,message,from,to,created_time,attachments,sticker}")
+    assert first.arg("since") is None  # the conversations edge has no time-based paging
+    assert header(first, "Authorization") == f"Bearer {TOKEN}" and "access_token" not in first.query
+
+
+def test_a_reconciliation_poll_finds_a_comment_the_webhook_never_delivered():
+    result, fake = reconcile()
+    comment = polled_messages(result)[MISSED_COMMENT]
+    assert comment == InboundMessage(
+        platform="facebook", external_id=MISSED_COMMENT, author_id="5528391047261835", author_name="Omar Haddad",
+        text="نفس المشكلة عندي، هذي صورة الرسالة اللي تطلع", is_public=True,
+        created_at=datetime(2024, 6, 11, 12, 31, 9), thread_id=POST, parent_id=POST,
+        attachments=(Attachment(type="image", external_id="1029384756473829", url=(
+            "https://scontent.xx.fbcdn.net/v/t39.30808-6/448522311_1029384756473829_5528391047261835_n.jpg"
+            "?stp=dst-jpg_s720x720&_nc_cat=111&ccb=1-7&_nc_sid=5f2048&oh=00_AYC9kWq&oe=666E91B2")),),
+    )
+    (feed,) = fake.requests_to(FEED)
+    fields = feed.arg("fields")
+    assert "comments.filter(stream).order(reverse_chronological).limit(25)" in fields  # replies too, newest first
+    assert "{id,message,from,created_time,parent{id},attachment}" in fields
+    assert feed.arg("since") is None  # feed's since filters posts by creation, not by their latest comment
+
+
+@pytest.mark.parametrize("webhook", ["webhook_messenger_text.json", "webhook_messenger_echo.json",
+                                     "webhook_feed_comment_add.json", "webhook_feed_comment_reply.json",
+                                     "webhook_feed_page_own_comment.json"])
+def test_a_message_seen_by_webhook_and_by_reconciliation_has_the_same_ids(webhook):
+    """Messages are unique by (channel, external_id): both paths must name a message alike."""
+    pushed = only(webhook)
+    polled = polled_messages(reconcile()[0])[pushed.external_id]
+
+    def identity(m):
+        return (m.external_id, m.author_id, m.text, m.is_public, m.thread_id, m.parent_id, m.direction,
+                m.conversation_key, m.action, m.created_at.replace(microsecond=0))
+    assert identity(polled) == identity(pushed)
+
+
+def test_the_pages_own_messages_and_comments_are_outbound():
+    messages = polled_messages(reconcile()[0])
+    echo, own_comment = messages[OUR_REPLY], messages["122150098765432101_2791821255434103"]
+    assert (echo.direction, echo.author_id, echo.conversation_key) == ("outbound", PAGE, KHALID)
+    assert (own_comment.direction, own_comment.author_id, own_comment.parent_id) == ("outbound", PAGE, FAISAL_COMMENT)
+    outbound = {m.external_id for m in messages.values() if m.direction == "outbound"}
+    assert outbound == {OUR_REPLY, own_comment.external_id}
+
+
+def test_each_page_is_stored_as_returned_with_its_source_and_the_polls_window():
+    result, _ = reconcile()
+    bodies = {(p.body["tawasul_source"], p.body["page"]["data"][0]["id"]): p.body for p in result.payloads}
+    assert set(bodies) == {("graph_conversations", "t_1472583690214785"), ("graph_conversations", "t_6839201745512398"),
+                           ("graph_posts", POST)}
+    assert bodies["graph_conversations", "t_1472583690214785"]["page"] == example("graph_conversations_page1.json")
+    assert all(body["since"] == SINCE for body in bodies.values())
+    assert len({p.dedup_key for p in result.payloads}) == 3 and all(p.dedup_key for p in result.payloads)
+    # Oldest first: the second listing page (older conversations) is stored before the first.
+    sources = [(p.body["tawasul_source"], p.body["page"]["data"][0]["id"]) for p in result.payloads]
+    assert sources.index(("graph_conversations", "t_6839201745512398")) < sources.index(
+        ("graph_conversations", "t_1472583690214785"))
+
+
+def test_each_read_page_parses_oldest_first_into_the_webhook_shapes():
+    for name in example_names("graph_"):
+        source = "graph_posts" if "feed" in name else "graph_conversations"
+        messages = connector().parse({"tawasul_source": source, "since": SINCE, "page": example(name)})
+        assert messages and all(m.platform == "facebook" and m.created_at.tzinfo is None for m in messages)
+        assert [m.created_at for m in messages] == sorted(m.created_at for m in messages)
+
+
+def test_read_attachments_keep_their_type_and_url():
+    messages = {m.external_id[:8]: m for m in polled_messages(reconcile()[0]).values()}
+    (image,) = messages["m_bV5nWq"].attachments
+    assert (image.type, image.mime_type, image.external_id) == ("image", "image/jpeg", "1158203947561234")
+    assert image.url.startswith("https://scontent.xx.fbcdn.net/v/t1.15752-9/448211904_")
+    (voice,) = messages["m_Lq2wE4"].attachments
+    assert voice.type == "audio" and voice.url.startswith("https://cdn.fbsbx.com/")
+    assert voice.name.startswith("audioclip") and voice.mime_type == "audio/mpeg"
+    (sticker,) = messages["m_Zx9cV7"].attachments
+    assert sticker.type == "sticker" and sticker.url.startswith("https://scontent.xx.fbcdn.net/v/t39.1997-6/")
+
+
+def test_the_listing_is_paged_through_its_after_cursor_until_the_last_page():
+    _, fake = reconcile()
+    first, second = fake.requests_to(CONVERSATIONS)
+    assert first.arg("after") is None
+    assert second.arg("after") == example("graph_conversations_page1.json")["paging"]["cursors"]["after"]
+    assert second.arg("fields") == first.arg("fields") and second.arg("platform") == "messenger"
+    assert len(fake.requests_to(FEED)) == 1  # the feed example is a last page
+
+
+def test_paging_stops_at_conversations_updated_before_the_window():
+    old = conversation("t_old", ("m_old", KHALID, SINCE - 3600))
+    result, fake = reconcile(conversations=[listing(old, after="more")], feed=[EMPTY])
+    assert len(fake.requests_to(CONVERSATIONS)) == 1 and result.payloads == []
+
+
+def test_paging_is_bounded_even_if_the_platform_always_offers_a_next_page():
+    busy = [listing(conversation(f"t_{n}", (f"m_{n}", KHALID, SINCE + 60)), after=f"page-{n}") for n in range(15)]
+    feed = [{**EMPTY, "paging": {"next": f"https://x/?after=f{n}", "cursors": {"after": f"f{n}"}}} for n in range(9)]
+    with FakePlatform() as fake:
+        script(fake, conversations=busy, feed=feed)
+        result = connector(fake.url).poll(CURSOR)
+    assert len(fake.requests_to(CONVERSATIONS)) == 10 and len(fake.requests_to(FEED)) == 2
+    assert len(result.payloads) == 10
+
+
+def test_paging_stops_when_the_platform_repeats_a_cursor():
+    again = listing(conversation("t_1", ("m_1", KHALID, SINCE + 60)), after="same")
+    _, fake = reconcile(conversations=[again], feed=[EMPTY])
+    assert len(fake.requests_to(CONVERSATIONS)) == 2
+
+
+def test_a_busy_conversation_is_read_further_while_its_messages_are_in_the_window():
+    busy = conversation("t_busy", ("m_3", KHALID, SINCE + 300), ("m_2", PAGE, SINCE + 200), after="older")
+    quiet = conversation("t_quiet", ("m_q", KHALID, SINCE - 100), after="older-still")  # already before the window
+    older = conversation("t_busy", ("m_1", KHALID, SINCE + 100), ("m_0", KHALID, SINCE - 50))["messages"]
+    with FakePlatform() as fake:
+        script(fake, conversations=[listing(busy, quiet)], feed=[EMPTY])
+        fake.reply("GET", "/t_busy/messages", json=older)
+        result = connector(fake.url).poll(CURSOR)
+    (further,) = fake.requests_to("/t_busy/messages")
+    assert further.arg("after") == "older"
+    assert further.arg("fields") == "id,message,from,to,created_time,attachments,sticker"
+    assert fake.requests_to("/t_quiet/messages") == []
+    nested = [p.body for p in result.payloads if p.body["tawasul_source"] == "graph_messages"]
+    assert [b["conversation_id"] for b in nested] == ["t_busy"]
+    assert set(polled_messages(result)) == {"m_3", "m_2", "m_1"}  # m_0 and m_q are before the window
+
+
+def test_a_busy_posts_comments_are_read_further():
+    post = example("graph_feed_page.json")
+    post["data"][0]["comments"]["paging"]["next"] = f"https://graph.facebook.com/v21.0/{POST}/comments?after=c2"
+    post["data"][0]["comments"]["paging"]["cursors"]["after"] = "c2"
+    more = {"data": [{"id": "122150098765432101_1000000000000001", "message": "أول تعليق", "created_time":
+                      "2024-06-11T10:05:00+0000", "from": {"id": "1000000000000001", "name": "Early Bird"}}]}
+    with FakePlatform() as fake:
+        script(fake, conversations=[EMPTY], feed=[post])
+        fake.reply("GET", f"/{POST}/comments", json=more)
+        result = connector(fake.url).poll(CURSOR)
+    (further,) = fake.requests_to(f"/{POST}/comments")
+    assert further.arg("after") == "c2"
+    assert (further.arg("filter"), further.arg("order")) == ("stream", "reverse_chronological")
+    early = polled_messages(result)["122150098765432101_1000000000000001"]
+    assert (early.thread_id, early.parent_id, early.text) == (POST, POST, "أول تعليق")
+
+
+def test_the_cursor_moves_to_the_newest_item_less_an_overlap():
+    result, _ = reconcile()
+    assert json.loads(result.cursor) == {"since": NEWEST - 60}
+
+
+def test_the_overlap_is_not_stored_twice_and_the_cursor_never_moves_back():
+    second, _ = reconcile(cursor=json.dumps({"since": NEWEST - 60}))
+    third, _ = reconcile(cursor=second.cursor)
+    assert second.cursor == third.cursor == json.dumps({"since": NEWEST - 60})
+    assert [p.dedup_key for p in second.payloads] == [p.dedup_key for p in third.payloads]  # stored once
+    assert set(polled_messages(second)) == {MISSED_COMMENT}  # only what is in the window
+    ahead, _ = reconcile(cursor=json.dumps({"since": NEWEST - 10}))
+    assert json.loads(ahead.cursor) == {"since": NEWEST - 10}  # newest - 60 would move it back
+
+
+def test_an_empty_poll_keeps_the_cursor():
+    result, fake = reconcile(conversations=[EMPTY], feed=[EMPTY])
+    assert result.payloads == [] and result.cursor == CURSOR
+    assert [r.path for r in fake.requests] == [CONVERSATIONS, FEED]
+
+
+def test_a_poll_with_nothing_after_the_cursor_stores_nothing_and_keeps_it():
+    late = json.dumps({"since": NEWEST + 3600})
+    result, _ = reconcile(cursor=late)
+    assert result.payloads == [] and result.cursor == late
+
+
+def test_the_first_poll_looks_back_a_bounded_window():
+    now = time.time()
+    recent = conversation("t_new", ("m_recent", KHALID, now - 2 * 3600), ("m_stale", KHALID, now - 30 * 3600))
+    result, _ = reconcile(cursor=None, conversations=[listing(recent)], feed=[EMPTY])
+    assert set(polled_messages(result)) == {"m_recent"}
+    since = json.loads(result.cursor)["since"]
+    assert abs(since - (int(now) - 2 * 3600 - 60)) <= 2
+    nothing, _ = reconcile(cursor=None)  # the examples are older than 24 hours
+    assert nothing.payloads == [] and nothing.cursor is None
+
+
+@pytest.mark.parametrize("cursor", ["not json", "[1718100000]", '{"since": "soon"}', '{"since": 1e30}',
+                                    '{"since": -5}'])
+def test_an_unreadable_cursor_starts_over_with_the_lookback(cursor):
+    result, fake = reconcile(cursor=cursor)  # the examples are older than the 24-hour lookback
+    assert result.payloads == [] and result.cursor == cursor
+    assert [r.path for r in fake.requests] == [CONVERSATIONS, FEED]  # no conversation is recent: no paging
+
+
+@pytest.mark.parametrize("status, name, error, code", [
+    (400, "error_rate_limit_page_code32.json", RateLimited, "32"),
+    (400, "error_rate_limit_app_code4.json", RateLimited, "4"),
+    (400, "error_token_expired_190_463.json", AuthError, "190/463"),
+    (401, "error_token_invalid_190.json", AuthError, "190"),
+])
+def test_errors_during_a_poll_are_the_mapped_connector_errors(status, name, error, code):
+    with FakePlatform() as fake:
+        fake.reply("GET", CONVERSATIONS, status=status, json=example(name), headers=RATE_LIMIT_HEADERS)
+        with pytest.raises(error) as caught:
+            connector(fake.url).poll(CURSOR)
+    assert type(caught.value) is error and caught.value.code == code
+    if error is RateLimited:
+        assert caught.value.retry_after == 4 * 60
+
+
+def test_an_error_on_the_feed_after_the_conversations_fails_the_whole_poll():
+    """Nothing is returned, so the cursor does not move: the next poll reads the window again."""
+    with FakePlatform() as fake:
+        script(fake, feed=[])
+        denied = {"error": {"code": 10, "message": "(#10) Requires pages_read_engagement"}}
+        fake.reply("GET", FEED, status=400, json=denied)
+        with pytest.raises(AuthError, match="missing a permission"):
+            connector(fake.url).poll(CURSOR)
+    with FakePlatform() as fake:
+        fake.reply("GET", CONVERSATIONS, status=500, body=b"<html>oops</html>")
+        with pytest.raises(TransientError):
+            connector(fake.url).poll(CURSOR)
+
+
+def test_a_poll_needs_the_page_id():
+    with pytest.raises(PermanentError, match="account id"):
+        FacebookConnector({"access_token": TOKEN}).poll(None)
+
+
+def test_an_unreadable_read_page_is_stored_once_so_that_it_is_parked_with_a_reason():
+    broken = listing(conversation("t_x", ("m_x", KHALID, SINCE + 60)))
+    del broken["data"][0]["messages"]["data"][0]["from"]
+    result, _ = reconcile(conversations=[broken], feed=[EMPTY])
+    (payload,) = result.payloads
+    assert payload.dedup_key.startswith("graph_conversations:unreadable:")
+    with pytest.raises(PayloadError):
+        connector().parse(payload.body)
+    assert result.cursor == CURSOR
+
+
+@pytest.mark.parametrize("body", [
+    {"tawasul_source": "graph_something", "since": SINCE, "page": EMPTY},
+    {"tawasul_source": "graph_conversations", "since": SINCE, "page": {"data": "x"}},
+    {"tawasul_source": "graph_conversations", "since": SINCE, "page": ["not", "an", "object"]},
+    {"tawasul_source": "graph_posts", "since": SINCE, "page": {"data": [{"comments": {"data": [
+        {"id": "1_2", "message": "a post without an id", "from": {"id": "3"},
+         "created_time": "2024-06-11T11:00:00+0000"}]}}]}},
+    {"tawasul_source": "graph_comments", "since": SINCE, "page": EMPTY},
+    {"tawasul_source": "graph_messages", "since": SINCE, "page": {"data": [
+        {"id": "m_1", "from": {"id": KHALID}, "created_time": "yesterday"}]}},
+])
+def test_a_read_body_that_cannot_be_read_raises_payload_error(body):
+    with pytest.raises(PayloadError):
+        connector().parse(body)
+
+
+def test_a_read_comment_without_its_author_names_the_missing_permission():
+    page = example("graph_feed_page.json")
+    del page["data"][0]["comments"]["data"][0]["from"]
+    with pytest.raises(PayloadError, match="pages_read_user_content"):
+        connector().parse({"tawasul_source": "graph_posts", "since": SINCE, "page": page})

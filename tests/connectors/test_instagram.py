@@ -89,10 +89,11 @@ def test_each_recorded_webhook_parses_alone_and_split_into_events(name):
     assert all(len(p.body["entry"]) == 1 and p.dedup_key for p in parts)
 
 
-def test_the_connector_is_registered_as_a_pushed_platform_with_a_24_hour_window():
+def test_the_connector_is_registered_as_a_pushed_and_reconciled_platform_with_a_24_hour_window():
     c = connector_for("instagram", {"account_id": IG})
     assert isinstance(c, InstagramConnector) and c.account_id == IG
-    assert c.pushed and not c.polled and c.reply_window == timedelta(hours=24)
+    assert c.pushed and c.polled and c.reply_window == timedelta(hours=24)  # polled: reconciliation
+    assert c.default_poll_interval == 300
     assert set(c.secret_keys) == {"access_token", "app_secret", "verify_token"}
 
 
@@ -391,3 +392,130 @@ def test_health_check_with_an_expired_token_raises_auth_error():
         fake.reply("GET", f"/{IG}", status=400, json=example("error_token_expired_190.json"))
         with pytest.raises(AuthError):
             connector(fake.url).health_check()
+
+
+# ---- reconciliation: the read API fills what lost webhooks never delivered ----------------
+CONVERSATIONS, MEDIA_LIST = "/me/conversations", f"/{IG}/media"
+SINCE = 1718100000  # 2024-06-11T10:00:00Z, before every example
+CURSOR = json.dumps({"since": SINCE})
+MISSED_DM = ("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjMTc4NDE0MDU4MjIzMDQ5MTQ6MTozMTU0NzgyOTA2MTM4NDcyOTU2MTA4NDcz"
+             "OTIwNTg3MTkzNjQ4MgZDZD")
+MISSED_COMMENT, OUR_COMMENT, ALI_REPLY = "18043219876501234", "17862585887686532", "17886942958046151"
+NEWEST = 1718113265  # 2024-06-11T13:41:05Z, the missed comment
+
+
+def reconcile(cursor: str | None = CURSOR, conversations=None, media=None):
+    with FakePlatform() as fake:
+        fake.reply("GET", CONVERSATIONS, json=conversations or example("graph_conversations_page.json"))
+        fake.reply("GET", MEDIA_LIST, json=media or example("graph_media_page.json"))
+        result = connector(fake.url).poll(cursor)
+    return result, fake
+
+
+def polled_messages(result) -> dict[str, InboundMessage]:
+    return {m.external_id: m for p in result.payloads for m in connector().parse(p.body)}
+
+
+def test_a_reconciliation_poll_finds_a_dm_and_a_comment_the_webhook_never_delivered():
+    result, fake = reconcile()
+    messages = polled_messages(result)
+    assert messages[MISSED_DM] == InboundMessage(
+        platform="instagram", external_id=MISSED_DM, author_id=REEM, author_handle="reem.travels",
+        text="طيب وكم سعر الباقة لأسبوع؟", is_public=False, created_at=datetime(2024, 6, 11, 13, 30, 2),
+        conversation_key=REEM)
+    assert messages[MISSED_COMMENT] == InboundMessage(
+        platform="instagram", external_id=MISSED_COMMENT, author_id="17841463029184756", author_handle="salma.kh",
+        text="الباقة تشمل مكالمات دولية ولا بيانات بس؟", is_public=True,
+        created_at=datetime(2024, 6, 11, 13, 41, 5), thread_id=MEDIA, parent_id=MEDIA)
+    conversations, media = fake.requests
+    assert conversations.path == CONVERSATIONS and conversations.arg("platform") == "instagram"
+    assert conversations.arg("fields") == ("id,updated_time,"
+                                           "messages.limit(20){id,message,from,to,created_time,attachments}")
+    assert media.path == MEDIA_LIST
+    assert media.arg("fields") == ("id,timestamp,comments.limit(25){id,text,from,username,timestamp,parent_id,"
+                                   "replies{id,text,from,username,timestamp,parent_id}}")
+    authorizations = {v for r in fake.requests for k, v in r.headers.items() if k.lower() == "authorization"}
+    assert authorizations == {f"Bearer {TOKEN}"} and not any("access_token" in r.query for r in fake.requests)
+
+
+@pytest.mark.parametrize("webhook", ["webhook_dm_text.json", "webhook_dm_echo.json", "webhook_dm_image.json",
+                                     "webhook_comment.json", "webhook_comment_reply.json"])
+def test_a_message_seen_by_webhook_and_by_reconciliation_has_the_same_ids(webhook):
+    pushed = only(webhook)
+    polled = polled_messages(reconcile()[0])[pushed.external_id]
+
+    def identity(m):
+        return (m.external_id, m.author_id, m.author_handle if m.is_public else None, m.text, m.is_public,
+                m.thread_id, m.parent_id, m.direction, m.conversation_key, m.action,
+                [(a.type, a.url) for a in m.attachments])
+    assert identity(polled) == identity(pushed)
+
+
+def test_the_accounts_own_dm_and_comment_are_outbound():
+    messages = polled_messages(reconcile()[0])
+    echo = messages["aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjMTc4NDE0MDU4MjIzMDQ5MTQ6MToyMTM1MzExMzIwOTUwNzQ5MDkxOTc0OTkx"
+                    "MzgzMzcxMDI5OTA5OAZDZD"]
+    assert (echo.direction, echo.author_id, echo.conversation_key) == ("outbound", IG, REEM)
+    ours = messages[OUR_COMMENT]
+    assert (ours.direction, ours.parent_id, ours.thread_id) == ("outbound", REEM_COMMENT, MEDIA)
+    assert sum(m.direction == "outbound" for m in messages.values()) == 2
+
+
+def test_replies_nested_in_a_comment_are_read_with_their_parent():
+    reply = polled_messages(reconcile()[0])[ALI_REPLY]
+    assert (reply.parent_id, reply.thread_id, reply.author_handle) == (REEM_COMMENT, MEDIA, "ali_elmasry_")
+    assert reply.created_at == datetime(2024, 6, 11, 13, 22, 48)
+
+
+def test_a_conversations_messages_are_not_paged_further_instagram_serves_only_the_newest_20():
+    _, fake = reconcile()
+    assert [r.path for r in fake.requests] == [CONVERSATIONS, MEDIA_LIST]
+
+
+def test_more_comments_of_a_media_are_paged_while_they_may_be_new():
+    media = example("graph_media_page.json")
+    media["data"][0]["comments"]["paging"].update(next=f"https://graph.facebook.com/v21.0/{MEDIA}/comments?after=c2")
+    media["data"][0]["comments"]["paging"]["cursors"]["after"] = "c2"
+    later = {"data": [{"id": "17900000000000077", "text": "وبعدين؟", "timestamp": "2024-06-11T13:50:00+0000",
+                       "from": {"id": "17841400000000077", "username": "late.reader"}}]}
+    with FakePlatform() as fake:
+        fake.reply("GET", CONVERSATIONS, json={"data": []})
+        fake.reply("GET", MEDIA_LIST, json=media)
+        fake.reply("GET", f"/{MEDIA}/comments", json=later)
+        result = connector(fake.url).poll(CURSOR)
+    (further,) = fake.requests_to(f"/{MEDIA}/comments")
+    assert further.arg("after") == "c2" and "replies{" in further.arg("fields")
+    late = polled_messages(result)["17900000000000077"]
+    assert (late.thread_id, late.parent_id, late.author_handle) == (MEDIA, MEDIA, "late.reader")
+    assert json.loads(result.cursor) == {"since": 1718113800 - 60}
+
+
+def test_the_cursor_moves_forward_and_an_empty_poll_keeps_it():
+    result, _ = reconcile()
+    assert json.loads(result.cursor) == {"since": NEWEST - 60}
+    again, _ = reconcile(cursor=result.cursor)
+    assert again.cursor == result.cursor and set(polled_messages(again)) == {MISSED_COMMENT}
+    empty, _ = reconcile(conversations={"data": []}, media={"data": []})
+    assert empty.payloads == [] and empty.cursor == CURSOR
+
+
+@pytest.mark.parametrize("status, error_body, error, code", [
+    (400, {"error": {"message": "Calls to this API have exceeded the rate limit.", "code": 80002}},
+     RateLimited, "80002"),
+    (400, example("error_rate_limit_code4.json"), RateLimited, "4"),
+    (400, example("error_token_expired_190.json"), AuthError, "190/463"),
+])
+def test_errors_during_a_poll_are_the_mapped_connector_errors(status, error_body, error, code):
+    with FakePlatform() as fake:  # the conversations answer, then the media listing fails
+        fake.reply("GET", CONVERSATIONS, json=example("graph_conversations_page.json"))
+        fake.reply("GET", MEDIA_LIST, status=status, json=error_body)
+        with pytest.raises(error) as caught:
+            connector(fake.url).poll(CURSOR)
+    assert type(caught.value) is error and caught.value.code == code and "Instagram" in caught.value.reason
+
+
+def test_a_read_comment_without_an_author_is_unreadable():
+    page = example("graph_media_page.json")
+    del page["data"][0]["comments"]["data"][1]["from"]
+    with pytest.raises(PayloadError, match="author"):
+        connector().parse({"tawasul_source": "graph_posts", "since": SINCE, "page": page})
