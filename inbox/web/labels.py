@@ -15,7 +15,7 @@ def ui_labels() -> dict:
             "delivered": _("Delivered"), "read": _("Read"), "failed": _("Failed"),
         },
         "kind": {"public": _("Public"), "private": _("Private")},
-        "filter": {"active": _("Active"), "open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved")},
+        "filter": {"active": _("All active"), "open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved")},
         "role": {"agent": _("Agent"), "supervisor": _("Supervisor"), "admin": _("Admin")},
         "retry": _("Retry"),
         "edited": _("Edited"),
