@@ -36,6 +36,10 @@ class RqBackend:
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         self.queue.enqueue(func, *args, **self._options())
 
+    def waiting(self) -> int:
+        """Jobs queued and not yet started."""
+        return self.queue.count
+
     def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
         """Needs a worker started with the scheduler (`flask --app app worker` does)."""
         self.queue.enqueue_in(timedelta(seconds=seconds), func, *args, **self._options())
@@ -66,6 +70,9 @@ class InProcessRunner:
         timer = threading.Timer(max(seconds, 0), self._queue_later, [func, args])
         timer.daemon = True
         timer.start()
+
+    def waiting(self) -> int:
+        return self._queue.qsize()
 
     def _queue_later(self, func: Callable[..., Any], args: tuple) -> None:
         with self._lock:
@@ -121,3 +128,7 @@ def enqueue(func: Callable[..., Any], *args: Any) -> None:
 
 def enqueue_in(seconds: float, func: Callable[..., Any], *args: Any) -> None:
     backend().enqueue_in(seconds, func, *args)
+
+
+def waiting() -> int:
+    return backend().waiting()

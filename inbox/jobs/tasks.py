@@ -5,7 +5,7 @@ They run inside an app context: the in-process runner pushes one per job, and
 """
 from __future__ import annotations
 
-from inbox.jobs.queue import enqueue, enqueue_in
+from inbox.jobs.queue import enqueue, enqueue_in, waiting
 from inbox.services import channels, ingest, maintenance, outbox, polling
 
 BATCH_SIZE = 200  # raw events per ingest job: per-job overhead, not Python, limits rq
@@ -30,8 +30,11 @@ def check_channel_health(channel_id: int) -> None:
 
 
 def sweep() -> None:
-    """Re-queue what a lost job left behind; every job it queues is safe to run twice."""
-    stale = maintenance.stale_raw_events()
+    """Re-queue what a lost job left behind; every job it queues is safe to run twice.
+
+    Stored events are swept only when no job is waiting: during a backlog their jobs are
+    still queued, not lost, and re-queueing them would only add work."""
+    stale = maintenance.stale_raw_events() if waiting() == 0 else []
     for start in range(0, len(stale), BATCH_SIZE):
         enqueue(process_raw_events, stale[start:start + BATCH_SIZE])
     for message_id in maintenance.stale_replies():
