@@ -5,6 +5,9 @@ user, one per team, and one for supervisors and admins, who see every team.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from inbox.extensions import socketio
 from inbox.models import Conversation, Message, User
 from inbox.payloads import conversation_payload, message_payload
@@ -37,17 +40,40 @@ def _audience(conversation: Conversation) -> list[str]:
     return rooms
 
 
-def conversation_updated(conversation: Conversation, created: bool = False) -> None:
+@dataclass(frozen=True)
+class Announcement:
+    """An event prepared inside a transaction and sent after its commit."""
+
+    event: str
+    payload: dict[str, Any]
+    rooms: tuple[str, ...]
+
+
+def about_conversation(conversation: Conversation, created: bool = False) -> Announcement:
     event = "conversation_created" if created else "conversation_updated"
-    socketio.emit(event, conversation_payload(conversation), to=_audience(conversation))
+    return Announcement(event, conversation_payload(conversation), tuple(_audience(conversation)))
+
+
+def about_message(message: Message, created: bool) -> Announcement:
+    event = "message_created" if created else "message_updated"
+    return Announcement(event, message_payload(message), tuple(_audience(message.conversation)))
+
+
+def announce(announcements: list[Announcement]) -> None:
+    for item in announcements:
+        socketio.emit(item.event, item.payload, to=list(item.rooms))
+
+
+def conversation_updated(conversation: Conversation, created: bool = False) -> None:
+    announce([about_conversation(conversation, created)])
 
 
 def message_created(message: Message) -> None:
-    socketio.emit("message_created", message_payload(message), to=_audience(message.conversation))
+    announce([about_message(message, created=True)])
 
 
 def message_updated(message: Message) -> None:
-    socketio.emit("message_updated", message_payload(message), to=_audience(message.conversation))
+    announce([about_message(message, created=False)])
 
 
 def end_user_sessions(user_id: int) -> None:
