@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"],
-        client_manager=RedisManager(redis_url, channel="tawasul-socketio") if redis_url else None,
+        client_manager=RedisManager(redis_url, channel=app.config["SOCKETIO_CHANNEL"]) if redis_url else None,
     )
 
     from inbox.admin import bp as admin_bp

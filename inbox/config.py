@@ -64,6 +64,8 @@ def load_config(instance_path: Path) -> dict:
         # Explicit, never auto-detected. threading runs everywhere (tests, one-command run) and
         # measured like gevent at 300 clients (RELIABILITY.md); gevent would need monkey-patching.
         "SOCKETIO_ASYNC_MODE": "threading",
+        # Redis pub/sub ignores database numbers: installs sharing a Redis server need their own channel.
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "tawasul-socketio"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),

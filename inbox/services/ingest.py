@@ -149,13 +149,19 @@ def _apply_all(events: list[tuple[Channel, Event]]) -> list[Ingested]:
     batch, stored = _Batch(creates), []
     for channel, event in events:
         if isinstance(event, StatusUpdate):
+            db.session.flush()  # receipts and edits may name a message stored earlier in this batch
             batch.messages.extend((m, False) for m in delivery.apply_status(channel.id, event))
         elif event.action != CREATE:
+            db.session.flush()
             changed = apply_change(channel.id, event)
             if changed is not None:
                 batch.messages.append((changed, False))
-        elif (result := _store(batch, channel, event)) is not None:
-            stored.append(result)
+        else:
+            # The batch's own caches know what it created: no flush before every look-up.
+            with db.session.no_autoflush:
+                result = _store(batch, channel, event)
+            if result is not None:
+                stored.append(result)
     db.session.flush()  # one round of inserts per table for the whole batch
     for conversation, created in batch.touched.values():
         if created:

@@ -77,3 +77,18 @@ def test_an_edit_updates_the_stored_message(app, client, people):
     with app.app_context():
         message = db.session.scalars(select(Message)).one()
         assert message.text == "bill is 38 JD" and message.edited_at is not None
+
+
+def test_a_message_and_its_edit_in_one_batch(app, people):
+    from connectors.types import RawPayload
+    from inbox.services import ingest
+
+    channel_id = telegram_channel(app, "http://127.0.0.1:9")
+    edited = telegram_update(21, "the right text", message_id=20)
+    edited["edited_message"] = edited.pop("message") | {"edit_date": 1718103800}
+    with app.app_context():
+        ids = ingest.record_raw_events(channel_id, [RawPayload(telegram_update(20, "a typo"), "update:20"),
+                                                    RawPayload(edited, "update:21")])
+        ingest.process_raw_events(ids)
+        message = db.session.scalars(select(Message)).one()
+        assert message.text == "the right text" and message.edited_at is not None
