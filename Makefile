@@ -5,7 +5,8 @@ PIP := $(VENV)/bin/pip
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint install translations translations-update clean
+
+.PHONY: run test lint bench install translations translations-update clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,6 +34,9 @@ run: install translations
 
 test: $(DEV) translations
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(DEV)
+	$(PY) bench/ingest.py
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .
