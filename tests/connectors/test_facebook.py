@@ -17,7 +17,8 @@ from connectors.facebook import FacebookConnector
 from connectors.registry import connector_for
 from connectors.types import Attachment, InboundMessage, OutboundMessage, StatusUpdate
 from tests.fakes.server import FakePlatform
-from tests.fixtures import PLATFORM_EXAMPLES
+from tests.fixtures import example_names as platform_example_names
+from tests.fixtures import load_example
 
 PAGE = "104857362910458"  # Najm Telecom's Page in the examples
 TOKEN = "EAAG-page-token"
@@ -29,17 +30,14 @@ POSTBACK = "m_LiYjrCm_79Qqda5SiEbYJRy1XEr6o4WQdz03jRz_RxkhoQGnQ_yc961NLTc3UQywKz
 POST = "104857362910458_122150098765432101"
 FAISAL_COMMENT = "122150098765432101_5464148998447030"
 HUDA_COMMENT = "122150098765432101_9925538853587916"
-EXAMPLE_DIRS = [PLATFORM_EXAMPLES / "facebook"]
 
 
 def example(name: str) -> dict:
-    folder = next((d for d in EXAMPLE_DIRS if (d / name).exists()), EXAMPLE_DIRS[-1])
-    return json.loads((folder / name).read_text(encoding="utf-8"))
+    return load_example("facebook", name)
 
 
 def example_names(prefix: str) -> list[str]:
-    folder = next((d for d in EXAMPLE_DIRS if d.exists()), EXAMPLE_DIRS[-1])
-    return sorted(p.name for p in folder.glob(f"{prefix}*.json"))
+    return platform_example_names("facebook", prefix)
 
 
 def connector(url: str = "http://127.0.0.1:9", **settings) -> FacebookConnector:

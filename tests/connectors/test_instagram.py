@@ -16,7 +16,8 @@ from connectors.instagram import InstagramConnector
 from connectors.registry import connector_for
 from connectors.types import Attachment, InboundMessage, OutboundMessage, StatusUpdate
 from tests.fakes.server import FakePlatform
-from tests.fixtures import PLATFORM_EXAMPLES
+from tests.fixtures import example_names as platform_example_names
+from tests.fixtures import load_example
 
 IG = "17841405822304914"  # the operator's professional account in the examples
 TOKEN = "IGQ-test-token"
@@ -27,17 +28,14 @@ REEM_MID = ("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjMTc4NDE0MDU4MjIzMDQ5MTQ6MTo2OTU
             "MzcyMzMwNTA4MjkxMjU3MAZDZD")
 MEDIA, REEM_COMMENT = "17985436021457321", "17969460807260342"
 MESSAGES = f"/{IG}/messages"
-EXAMPLE_DIRS = [PLATFORM_EXAMPLES / "instagram"]
 
 
 def example(name: str) -> dict:
-    folder = next((d for d in EXAMPLE_DIRS if (d / name).exists()), EXAMPLE_DIRS[-1])
-    return json.loads((folder / name).read_text(encoding="utf-8"))
+    return load_example("instagram", name)
 
 
 def example_names(prefix: str) -> list[str]:
-    folder = next((d for d in EXAMPLE_DIRS if d.exists()), EXAMPLE_DIRS[-1])
-    return sorted(p.name for p in folder.glob(f"{prefix}*.json"))
+    return platform_example_names("instagram", prefix)
 
 
 def connector(url: str = "http://127.0.0.1:9", **settings) -> InstagramConnector:

@@ -14,18 +14,16 @@ from connectors.registry import connector_for
 from connectors.twitter import TwitterConnector
 from connectors.types import Attachment, OutboundMessage
 from tests.fakes.server import FakePlatform
-from tests.fixtures import PLATFORM_EXAMPLES
+from tests.fixtures import load_example
 
 ACCOUNT = "1290345678123456512"  # @NajmTelecom, the operator's own account in the examples
 TOKEN = "user-context-token"
 MENTIONS = rf"/2/users/{ACCOUNT}/mentions"
 DM_EVENTS = "/2/dm_events"
-EXAMPLE_DIRS = [PLATFORM_EXAMPLES / "twitter"]
 
 
 def example(name: str) -> dict:
-    folder = next((d for d in EXAMPLE_DIRS if (d / name).exists()), EXAMPLE_DIRS[-1])
-    return json.loads((folder / name).read_text(encoding="utf-8"))
+    return load_example("twitter", name)
 
 
 def connector(url: str = "http://127.0.0.1:9", **settings) -> TwitterConnector:
