@@ -29,3 +29,27 @@ def test_arabic_normalisation_folds_spelling_variants():
     assert normalize_arabic("إنترنـــت") == normalize_arabic("انترنت")
     assert normalize_arabic("فاتورة") == "فاتوره"
     assert normalize_arabic("مُشكِلة ٥") == "مشكله 5"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("الـ٥G ما بيشتغل عندي", "ar"),  # network generations are not English words
+        ("اتصلوا على 07XXXXXXXX", "ar"),  # nor masked numbers
+        ("@lana_j بدي اربح 🤞", "ar"),  # nor handles
+        ("بدي الغي الـ eSIM", "mixed"),  # an English word in Arabic script
+        ("kif bshoof tafaseel el mokalamat bel fatora?", "arabizi"),  # Arabizi without digits
+        ("raseed??", "arabizi"),
+        ("I can't log in to the app", "en"),
+        ("", "ar"),
+        ("\x00\ud800", "ar"),
+    ],
+)
+def test_detect_language_follows_the_labelling_rules(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_detect_language_agrees_with_the_labelled_data(train_rows, test_rows):
+    for rows in (train_rows, test_rows):
+        agreed = sum(detect_language(row["text"]) == row["lang"] for row in rows) / len(rows)
+        assert agreed >= 0.99, agreed

@@ -1,0 +1,96 @@
+"""Plain functions behind the ``flask routing …`` commands (DESIGN.md, "Contracts other tools
+rely on"); the Flask wrappers parse arguments, call these and print.
+
+* ``classify_jsonl(model, lines)``: ``{"id","text"}`` lines → ``{"id","intent","confidence",
+  "lang","sentiment","urgent"}`` dicts, in order, classified in batches;
+* ``evaluate_file(model, path)``: accuracy and macro-F1 (overall, per language, per intent) of a
+  labelled JSONL file (``id``, ``text``, ``intent``; ``lang``, ``sentiment``, ``urgent`` used
+  when present);
+* ``train_and_save(directory)``: choose, train, evaluate and save a model from the shipped data.
+
+A line that is not a JSON object with a string ``text`` raises ``ValueError("line N: …")``: the
+wrapper prints it and exits 2, as ``connectors parse`` does.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from routing.intent.artifact import save_model
+from routing.intent.config import CONFIGS, DEFAULT_CONFIG
+from routing.intent.data import DATA_PATH, load_split, read_jsonl
+from routing.intent.evaluate import evaluate
+from routing.intent.model import IntentModel, classify_many
+
+BATCH = 512
+
+
+def classify_jsonl(model: IntentModel | None, lines: Iterable[str]) -> Iterator[dict]:
+    """One output dict per non-blank input line, in order; "no label" rows when model is None."""
+    batch: list[tuple[object, str]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        batch.append(_parse_line(number, line))
+        if len(batch) >= BATCH:
+            yield from _classified(model, batch)
+            batch = []
+    yield from _classified(model, batch)
+
+
+def classify_file(model: IntentModel | None, path: str | Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as handle:
+        yield from classify_jsonl(model, handle)
+
+
+def evaluate_file(model: IntentModel | None, path: str | Path) -> dict:
+    """``evaluate`` over a labelled JSONL file."""
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row.get("text"), str) or not isinstance(row.get("intent"), str):
+            raise ValueError(f"row {number}: needs a string text and intent")
+    return evaluate(model, rows)
+
+
+def summary_lines(metrics: dict) -> list[str]:
+    """The evaluation as a few lines of text: overall, then per language."""
+    lines = [f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  (n={metrics['n']})"]
+    for lang, scores in metrics.get("by_lang", {}).items():
+        lines.append(f"  {lang:8s} accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}  "
+                     f"(n={scores['n']})")
+    return lines
+
+
+def train_and_save(directory: str | Path, data_path: str | Path = DATA_PATH, *, select: bool = True,
+                   signing_key: bytes | None = None) -> dict:
+    """Choose a configuration by cross-validation on the train split (or take the default),
+    train on the train split, evaluate on the test split, save; returns the sidecar."""
+    from routing.intent.train import URGENT_MODE, URGENT_THRESHOLD, choose_config, cross_validate_urgency, train_model
+
+    train_rows, test_rows = load_split("train", data_path), load_split("test", data_path)
+    info: dict = {}
+    if select:
+        config, results = choose_config(train_rows, CONFIGS)
+        info["cross_validation"] = {"configs": results, "urgency": cross_validate_urgency(train_rows, config)}
+    else:
+        config = DEFAULT_CONFIG
+    model = train_model(train_rows, config, urgent_mode=URGENT_MODE, urgent_threshold=URGENT_THRESHOLD, info=info)
+    return save_model(model, directory, metrics=evaluate(model, test_rows), signing_key=signing_key)
+
+
+def _parse_line(number: int, line: str) -> tuple[object, str]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"line {number}: not JSON ({error.msg})") from None
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        raise ValueError(f"line {number}: expected an object with a string \"text\"")
+    return row.get("id"), row["text"]
+
+
+def _classified(model: IntentModel | None, batch: list[tuple[object, str]]) -> Iterator[dict]:
+    predictions = classify_many(model, [text for _, text in batch])
+    for (row_id, _), prediction in zip(batch, predictions, strict=True):
+        yield {"id": row_id, **asdict(prediction)}

@@ -1,0 +1,87 @@
+"""The model configurations we compare, and the scikit-learn pieces each one builds.
+
+A configuration names its feature views (features.py) and its linear classifier. All three heads
+(intent, sentiment, urgency) read the same features. The vectorisers see text already passed
+through ``normalize_for_model``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from routing.intent.features import build_vectorizer
+
+# scikit-learn is imported inside the builders: predicting and loading never need it, and a
+# process that only classifies starts a second faster without it.
+
+# Bump when normalize_for_model, the analyzers or the lexicon change what they produce: a model
+# trained on the old features must not be loaded with the new ones (artifact.py refuses it).
+FEATURES_VERSION = 1
+
+WORD = ("word", 1, 2, 1)
+CHAR_WB = ("char_wb", 2, 5, 2)
+CHAR = ("char", 1, 5, 2)
+SKELETON = ("skeleton", 2, 5, 2)
+CONCEPT = ("concept", 1, 2, 1)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    views: tuple[tuple[str, int, int, int], ...]  # (view, lowest n, highest n, min_df)
+    classifier: str = "svm"  # "svm" (LinearSVC, sigmoid-calibrated) | "logreg"
+    C: float = 0.5
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        return cls(data["name"], tuple(tuple(view) for view in data["views"]), data["classifier"], data["C"])
+
+
+CONFIGS: tuple[ModelConfig, ...] = (
+    ModelConfig("word12_logreg", (WORD,), "logreg", 10.0),
+    ModelConfig("word12+charwb25_logreg", (WORD, CHAR_WB), "logreg", 10.0),
+    ModelConfig("word12+charwb25_svm", (WORD, CHAR_WB)),
+    ModelConfig("word12+charwb25+skeleton_svm", (WORD, CHAR_WB, SKELETON)),
+    ModelConfig("word12+charwb25+skeleton+concept_svm", (WORD, CHAR_WB, SKELETON, CONCEPT)),
+    ModelConfig("word12+charwb25+skeleton+concept_logreg", (WORD, CHAR_WB, SKELETON, CONCEPT), "logreg", 10.0),
+    ModelConfig("word12+charwb25+skeleton+concept_logreg_C30", (WORD, CHAR_WB, SKELETON, CONCEPT), "logreg", 30.0),
+    ModelConfig("word12+char15+skeleton+concept_svm", (WORD, CHAR, SKELETON, CONCEPT)),
+)
+# The best by cross-validated macro-F1 on the train split (bench/classify.py --cv prints the table;
+# train.choose_config recomputes it).
+DEFAULT_CONFIG = next(config for config in CONFIGS if config.name == "word12+charwb25+skeleton+concept_logreg_C30")
+
+
+def build_features(config: ModelConfig):
+    """A FeatureUnion of one TF-IDF vectoriser per view."""
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion([
+        (f"{view}{low}{high}", build_vectorizer(view, (low, high), min_df)) for view, low, high, min_df in config.views
+    ])
+
+
+def build_head(config: ModelConfig, *, balanced: bool = False):
+    """A linear classifier with ``predict_proba``."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    class_weight = "balanced" if balanced else None
+    if config.classifier == "logreg":
+        return LogisticRegression(C=config.C, max_iter=3000, class_weight=class_weight)
+    if config.classifier == "svm":
+        # ensemble=False: one LinearSVC fitted on all the rows, its scores calibrated (sigmoid)
+        # on cross-validated scores, so predicting costs one linear model, not five.
+        svm = LinearSVC(C=config.C, class_weight=class_weight, random_state=0)
+        return CalibratedClassifierCV(svm, method="sigmoid", cv=5, ensemble=False)
+    raise ValueError(f"unknown classifier {config.classifier!r}")
+
+
+def build_pipeline(config: ModelConfig):
+    """Features and intent head together: what cross-validation fits on each fold."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("features", build_features(config)), ("head", build_head(config))])

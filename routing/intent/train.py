@@ -1,0 +1,184 @@
+"""Training: choose a configuration by cross-validation on the training rows, then fit it.
+
+Nothing here reads files or the network: rows come in as dicts with ``text``, ``intent``,
+``sentiment``, ``urgent`` and (for stratifying) ``lang`` (routing/data/README.md). Fitting uses
+scikit-learn; the fitted weights are then handed to the fast prediction path (features.py,
+heads.py).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from routing.intent.config import CONFIGS, DEFAULT_CONFIG, ModelConfig, build_features, build_head, build_pipeline
+from routing.intent.data import data_hash
+from routing.intent.features import FastFeatures
+from routing.intent.heads import LinearHead
+from routing.intent.model import IntentModel
+from routing.intent.urgency import cue_matrix, rule_says_urgent
+from routing.normalize import normalize_for_model
+
+SEED = 20240613
+# How urgency is decided: the rules alone, the urgent head, or the head with the rule cues as
+# extra columns. Measured by cross_validate_urgency on the training split (bench/classify.py
+# prints the table); the model carries the winner, "model" at 0.4 ("model+cues" is measured
+# only: the glossary's cue concepts are among the shared features already).
+URGENT_MODES = ("rules", "model", "model+cues")
+URGENT_MODE, URGENT_THRESHOLD = "model", 0.4
+
+
+def fit_sklearn(rows: Sequence[dict], config: ModelConfig, urgent_mode: str = URGENT_MODE) -> dict:
+    """The fitted scikit-learn pieces: ``features`` (FeatureUnion), ``intent``, ``sentiment`` and
+    ``urgent`` (None for the rules alone)."""
+    texts = [normalize_for_model(row["text"]) for row in rows]
+    features = build_features(config)
+    x = features.fit_transform(texts)
+    fitted = {
+        "features": features,
+        "intent": build_head(config).fit(x, [row["intent"] for row in rows]),
+        "sentiment": build_head(config, balanced=True).fit(x, [row["sentiment"] for row in rows]),
+        "urgent": None,
+    }
+    if urgent_mode not in ("model", "rules"):
+        raise ValueError(f"a model decides urgency by 'model' or 'rules', not {urgent_mode!r}")
+    if urgent_mode == "model":
+        fitted["urgent"] = _urgent_head(x, texts, [bool(row["urgent"]) for row in rows], urgent_mode)
+    return fitted
+
+
+def train_model(
+    rows: Sequence[dict],
+    config: ModelConfig = DEFAULT_CONFIG,
+    *,
+    urgent_mode: str = URGENT_MODE,
+    urgent_threshold: float = URGENT_THRESHOLD,
+    info: dict | None = None,
+) -> IntentModel:
+    """Fit the features and the three heads on ``rows``; a model ready to predict and save."""
+    started = time.perf_counter()
+    fitted = fit_sklearn(rows, config, urgent_mode)
+    created = datetime.now(UTC)
+    model_info = {
+        "model_version": f"intent-{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+        "created_at": created.isoformat(timespec="seconds"),
+        "training_data_hash": data_hash(rows),
+        "n_train": len(rows),
+        "train_seconds": round(time.perf_counter() - started, 2),
+    }
+    model_info.update(info or {})
+    return IntentModel(
+        features=FastFeatures.from_union(fitted["features"]),
+        intent=LinearHead.from_sklearn(fitted["intent"]),
+        sentiment=LinearHead.from_sklearn(fitted["sentiment"]),
+        urgent=LinearHead.from_sklearn(fitted["urgent"]) if fitted["urgent"] is not None else None,
+        config=config,
+        urgent_mode=urgent_mode,
+        urgent_threshold=urgent_threshold,
+        info=model_info,
+    )
+
+
+def _urgent_head(x, texts: list[str], y: list[bool], mode: str) -> LogisticRegression:
+    if mode == "model+cues":
+        x = sparse.hstack([x, cue_matrix(texts)], format="csr")
+    return LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(x, y)
+
+
+# --- choosing ------------------------------------------------------------------------------
+
+
+def paraphrase_groups(texts: Sequence[str], threshold: float = 0.6) -> np.ndarray:
+    """Group ids joining messages whose character 3–5-gram TF-IDF cosine is ≥ threshold (the
+    rule the shipped split used), so that no fold tests on a paraphrase of its training rows."""
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
+    similar = (vectors @ vectors.T) >= threshold
+    return connected_components(sparse.csr_matrix(similar), directed=False)[1]
+
+
+def folds(rows: Sequence[dict], texts: list[str], n_folds: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Group-aware folds, stratified by intent × language, with a fixed seed."""
+    strata = [f"{row['intent']}|{row.get('lang', '')}" for row in rows]
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=SEED)
+    return list(splitter.split(texts, strata, paraphrase_groups(texts)))
+
+
+def cross_validate_configs(
+    rows: Sequence[dict], configs: Sequence[ModelConfig] = CONFIGS, n_folds: int = 5
+) -> list[dict]:
+    """Macro-F1 (mean and spread over folds, and per language) and accuracy of each
+    configuration's intent head, by cross-validation on ``rows`` (the training split), best first."""
+    texts = [normalize_for_model(row["text"]) for row in rows]
+    y = np.array([row["intent"] for row in rows])
+    langs = np.array([row.get("lang", "") for row in rows])
+    splits = folds(rows, texts, n_folds)
+    results = []
+    for config in configs:
+        predicted, f1s, started = np.empty(len(rows), dtype=object), [], time.perf_counter()
+        for train_idx, test_idx in splits:
+            pipeline = clone(build_pipeline(config)).fit([texts[i] for i in train_idx], y[train_idx])
+            predicted[test_idx] = pipeline.predict([texts[i] for i in test_idx])
+            f1s.append(f1_score(y[test_idx], predicted[test_idx], average="macro", zero_division=0))
+        results.append({
+            "config": config.name,
+            "macro_f1": round(float(np.mean(f1s)), 4),
+            "macro_f1_std": round(float(np.std(f1s)), 4),
+            "accuracy": round(float(accuracy_score(y, predicted)), 4),
+            "macro_f1_by_lang": {
+                str(lang): round(float(f1_score(y[langs == lang], predicted[langs == lang], average="macro",
+                                           zero_division=0)), 4)
+                for lang in sorted(set(langs) - {""})
+            },
+            "seconds": round(time.perf_counter() - started, 1),
+        })
+    return sorted(results, key=lambda result: -result["macro_f1"])
+
+
+def choose_config(rows: Sequence[dict], configs: Sequence[ModelConfig] = CONFIGS) -> tuple[ModelConfig, list[dict]]:
+    """The configuration with the best cross-validated macro-F1, and every result."""
+    results = cross_validate_configs(rows, configs)
+    by_name = {config.name: config for config in configs}
+    return by_name[results[0]["config"]], results
+
+
+def cross_validate_urgency(rows: Sequence[dict], config: ModelConfig, n_folds: int = 5) -> list[dict]:
+    """Precision, recall and F1 of the urgent class for the rules alone, the model alone and the
+    model with the rule cues as extra columns (thresholds 0.3–0.7), best F1 first."""
+    texts = [normalize_for_model(row["text"]) for row in rows]
+    y = np.array([bool(row["urgent"]) for row in rows])
+    scores = {mode: np.zeros(len(rows)) for mode in URGENT_MODES}
+    scores["rules"] = np.array([1.0 if rule_says_urgent(text) else 0.0 for text in texts])
+    for train_idx, test_idx in folds(rows, texts, n_folds):
+        features = build_features(config)
+        x_train = features.fit_transform([texts[i] for i in train_idx])
+        x_test = features.transform([texts[i] for i in test_idx])
+        test_texts = [texts[i] for i in test_idx]
+        for mode in ("model", "model+cues"):
+            head = _urgent_head(x_train, [texts[i] for i in train_idx], list(y[train_idx]), mode)
+            x = sparse.hstack([x_test, cue_matrix(test_texts)], format="csr") if mode == "model+cues" else x_test
+            scores[mode][test_idx] = head.predict_proba(x)[:, 1]
+    results = []
+    for mode in URGENT_MODES:
+        for threshold in (0.5,) if mode == "rules" else (0.3, 0.4, 0.5, 0.6, 0.7):
+            results.append({"mode": mode, "threshold": threshold, **binary_scores(y, scores[mode] >= threshold)})
+    return sorted(results, key=lambda result: -result["f1"])
+
+
+def binary_scores(y: np.ndarray, predicted: np.ndarray) -> dict:
+    """Precision, recall and F1 of the positive class."""
+    y, predicted = np.asarray(y, dtype=bool), np.asarray(predicted, dtype=bool)
+    tp = int((y & predicted).sum())
+    precision = tp / max(int(predicted.sum()), 1)
+    recall = tp / max(int(y.sum()), 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}

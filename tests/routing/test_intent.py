@@ -1,0 +1,140 @@
+import time
+
+import numpy as np
+import pytest
+
+from routing.intent import MAX_CHARS, Prediction, classify, classify_many, evaluate
+from routing.intent.config import CONFIGS, DEFAULT_CONFIG
+from routing.intent.features import FastFeatures
+from routing.intent.heads import LinearHead
+from routing.intent.train import fit_sklearn
+from routing.normalize import normalize_for_model
+
+SVM_CONFIG = next(c for c in CONFIGS if c.classifier == "svm" and c.views == DEFAULT_CONFIG.views)
+INTENTS = {
+    "billing", "balance_recharge", "network_coverage", "internet_speed", "plans_offers", "sim_number", "roaming",
+    "device_delivery", "app_account", "cancellation", "service_complaint", "praise", "other",
+}
+
+
+def test_training_is_fast_and_learns_every_label(trained):
+    assert trained.info["test_train_seconds"] < 30
+    assert set(trained.labels) == INTENTS
+    assert trained.sentiment_labels == ["negative", "neutral", "positive"]
+
+
+def test_test_split_macro_f1(trained, test_rows):
+    metrics = evaluate(trained, test_rows)
+    print("test split:", metrics["accuracy"], metrics["macro_f1"],
+          {lang: scores["macro_f1"] for lang, scores in metrics["by_lang"].items()})
+    assert metrics["n"] == 626
+    assert metrics["macro_f1"] >= 0.80
+    assert min(scores["macro_f1"] for scores in metrics["by_lang"].values()) >= 0.70
+    assert metrics["sentiment"]["macro_f1"] >= 0.80
+    assert metrics["urgent"]["f1"] >= 0.70
+    assert metrics["confidence"]["ece"] < 0.15
+    assert set(metrics["by_intent"]) == INTENTS
+    assert np.array(metrics["confusion"]["matrix"]).sum() == 626
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ليش الفاتورة طالعة ٤٠ دينار هالشهر؟", "billing"),
+        ("My bill this month is 30 JD higher than usual, please explain the extra charges", "billing"),
+        ("el fatora 3alye 45 JD w ana mishtrek b 7azmet 15, leish?", "billing"),
+        ("How do I top up my prepaid balance with a card?", "balance_recharge"),
+        ("النت عندي بطيء كتير من امبارح والراوتر بيقطع", "internet_speed"),
+        ("el net ba6ee2 kteer w el router bi2ta3", "internet_speed"),
+        ("الـ router تبعي مش شغال since yesterday، النت فاصل", "internet_speed"),
+        ("ما في تغطية بالبيت، المكالمات بتقطع", "network_coverage"),
+        ("I'm travelling to Turkey next week, what roaming bundles do you have?", "roaming"),
+        ("I want to cancel my line", "cancellation"),
+        ("ضاعت شريحتي بدي بدل فاقد", "sim_number"),
+        ("I can't log into the app, the OTP never arrives", "app_account"),
+        ("شكرا كتير للموظف على المساعدة، خدمة ممتازة", "praise"),
+        ("shokran ktir 3al mosa3adeh, 5edmeh mumtazeh", "praise"),
+        ("@friend بدي اربح 🤞", "other"),
+    ],
+)
+def test_clear_messages_in_every_language(trained, text, intent):
+    prediction = trained.predict(text)
+    assert prediction.intent == intent
+    assert 0.0 < prediction.confidence <= 1.0
+
+
+def test_prediction_carries_language_sentiment_and_urgency(trained):
+    thanks, outage = trained.predict_many([
+        "Thank you so much, great service!",
+        "عندي صيدلية والخط ما بيستقبل ولا مكالمة من الصبح، الناس مش قادرة توصلنا",
+    ])
+    assert (thanks.lang, thanks.sentiment, thanks.urgent) == ("en", "positive", False)
+    assert (outage.lang, outage.sentiment, outage.urgent) == ("ar", "negative", True)
+
+
+def test_batch_and_single_predictions_agree(trained, test_rows):
+    texts = [row["text"] for row in test_rows[:40]]
+    assert trained.predict_many(texts) == [trained.predict(text) for text in texts]
+
+
+HOSTILE = [
+    "",
+    "   \n\t ",
+    "😡😡😡",
+    "🙏",
+    "\x00" * 100,
+    "a\x00b\ud800c\udfff",
+    "a" * 200_000,
+    "x@" * 100_000,
+    "a-" * 100_000,
+    "1" * 200_000,
+    "مشكلة " * 40_000,
+    "\u200f\u202e" * 50_000,
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_is_fast_and_answered(trained, text):
+    trained.predict(text)  # warm the caches once
+    fastest = min(_seconds(trained.predict, text) for _ in range(3))
+    prediction = trained.predict(text)
+    assert fastest < 0.010
+    assert isinstance(prediction, Prediction) and prediction.lang in {"ar", "en", "arabizi", "mixed"}
+    if normalize_for_model(text[:MAX_CHARS]):
+        assert prediction.intent in INTENTS and prediction.sentiment in {"negative", "neutral", "positive"}
+    else:  # nothing to read: no label, so triage decides
+        assert (prediction.intent, prediction.confidence) == (None, 0.0)
+
+
+def test_non_string_input_is_answered(trained):
+    assert trained.predict(None).intent is None
+    assert trained.predict(12345).intent in INTENTS
+
+
+def test_no_model_means_no_label():
+    assert classify(None, "ليش الفاتورة غالية؟") == Prediction(None, 0.0, "ar", None, False)
+    assert [p.intent for p in classify_many(None, ["a", "b"])] == [None, None]
+    assert evaluate(None, [{"text": "bill", "intent": "billing"}])["accuracy"] == 0.0
+
+
+@pytest.mark.parametrize("config", [DEFAULT_CONFIG, SVM_CONFIG], ids=lambda config: config.classifier)
+def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
+    fitted = fit_sklearn(train_rows, config)
+    texts = [normalize_for_model(row["text"]) for row in test_rows] + ["", "zzzz qqqq"]
+    reference = fitted["features"].transform(texts)
+    fast = FastFeatures.from_union(fitted["features"])
+    assert abs(fast.transform(texts) - reference).max() < 1e-5
+    for head in ("intent", "sentiment", "urgent"):
+        expected = fitted[head].predict_proba(reference)
+        assert np.allclose(LinearHead.from_sklearn(fitted[head]).predict_proba(reference), expected, atol=1e-5)
+    weights = np.hstack([LinearHead.from_sklearn(fitted[h]).weights for h in ("intent", "sentiment")])
+    one = fast.scores(texts[:1], weights)
+    assert np.allclose(one, fast.scores(texts[:2], weights)[:1], atol=1e-5)
+    assert np.allclose(one, reference[:1] @ weights, atol=1e-5)
+
+
+def _seconds(function, *args) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
