@@ -1,8 +1,10 @@
 """`flask --app app ...` commands: users, the demo seed, the rq worker."""
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -75,6 +77,69 @@ def parse_payload(platform, payload, account_id):
         click.echo(json.dumps(event.to_dict(), ensure_ascii=False))
 
 
+routing_cli = AppGroup("routing", help="Train, run and measure the intent classifier.")
+
+
+def _model_dir() -> Path:
+    return Path(current_app.config["INTENT_MODEL_DIR"])
+
+
+def _signing_key() -> bytes:
+    """Model files are signed with a key derived from SECRET_KEY: only our own files load."""
+    return hashlib.sha256(b"tawasul-model:" + current_app.config["SECRET_KEY"].encode()).digest()
+
+
+@routing_cli.command("train")
+@click.option("--select/--no-select", default=True, help="Choose the configuration by cross-validation.")
+@with_appcontext
+def train_model(select):
+    """Train on the shipped data's train split, evaluate on its test split, save the model."""
+    from routing.cli_support import summary_lines, train_and_save
+
+    sidecar = train_and_save(_model_dir(), select=select, signing_key=_signing_key())
+    click.echo(f"saved model {sidecar.get('version', '')} to {_model_dir()}")
+    for line in summary_lines(sidecar.get("metrics", {})):
+        click.echo(line)
+
+
+@routing_cli.command("classify")
+@click.option("--jsonl", "path", required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def classify(path):
+    """{"id","text"} lines in; {"id","intent","confidence","lang","sentiment","urgent"} lines out."""
+    from routing.cli_support import classify_jsonl
+    from routing.intent.artifact import load_model
+
+    model = load_model(_model_dir(), signing_key=_signing_key())
+    try:
+        with click.open_file(path, encoding="utf-8") as handle:
+            for row in classify_jsonl(model, handle):
+                click.echo(json.dumps(row, ensure_ascii=False))
+    except ValueError as exc:
+        click.echo(f"cannot read {path}: {exc}", err=True)
+        sys.exit(2)
+
+
+@routing_cli.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def evaluate_model(path):
+    """Accuracy and macro-F1 of the saved model on a labelled JSONL file."""
+    from routing.cli_support import evaluate_file, summary_lines
+    from routing.intent.artifact import load_model
+
+    model = load_model(_model_dir(), signing_key=_signing_key())
+    if model is None:
+        raise click.ClickException("no trained model: run `flask --app app routing train` first")
+    try:
+        metrics = evaluate_file(model, path)
+    except ValueError as exc:
+        click.echo(f"cannot read {path}: {exc}", err=True)
+        sys.exit(2)
+    for line in summary_lines(metrics):
+        click.echo(line)
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
@@ -92,3 +157,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(connectors_cli)
     app.cli.add_command(scheduler)
+    app.cli.add_command(routing_cli)

@@ -77,6 +77,7 @@ def load_config(instance_path: Path) -> dict:
         "LANGUAGES": ("ar", "en"),
         "DEFAULT_TIMEZONE": "Asia/Amman",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "INTENT_MODEL_DIR": os.environ.get("INTENT_MODEL_DIR", str(instance_path / "models" / "intent")),
         "SEED_DEMO": _flag("SEED_DEMO", embedded),
         "DEMO_TRAFFIC": _flag("DEMO_TRAFFIC", embedded),
         "DEMO_INTERVAL_SECONDS": float(os.environ.get("DEMO_INTERVAL_SECONDS", "6")),
