@@ -39,7 +39,7 @@ class ModelConfig:
         return cls(data["name"], tuple(tuple(view) for view in data["views"]), data["classifier"], data["C"])
 
 
-CONFIGS: tuple[ModelConfig, ...] = (
+ALL_CONFIGS: tuple[ModelConfig, ...] = (
     ModelConfig("word12_logreg", (WORD,), "logreg", 10.0),
     ModelConfig("word12+charwb25_logreg", (WORD, CHAR_WB), "logreg", 10.0),
     ModelConfig("word12+charwb25_svm", (WORD, CHAR_WB)),
@@ -49,9 +49,18 @@ CONFIGS: tuple[ModelConfig, ...] = (
     ModelConfig("word12+charwb25+skeleton+concept_logreg_C30", (WORD, CHAR_WB, SKELETON, CONCEPT), "logreg", 30.0),
     ModelConfig("word12+char15+skeleton+concept_svm", (WORD, CHAR, SKELETON, CONCEPT)),
 )
-# The best by cross-validated macro-F1 on the train split (bench/classify.py --cv prints the table;
-# train.choose_config recomputes it).
-DEFAULT_CONFIG = next(config for config in CONFIGS if config.name == "word12+charwb25+skeleton+concept_logreg_C30")
+# The best by cross-validated macro-F1 on the train split (bench/classify.py --cv prints the table
+# for ALL_CONFIGS). On the 3,317 train rows of the second data round: logreg C=30 0.848, C=10
+# 0.844, C=100 0.843, the calibrated SVM 0.839; a light English suffix-stripping word view instead
+# of plain words 0.845 (not kept).
+DEFAULT_CONFIG = next(config for config in ALL_CONFIGS if config.name == "word12+charwb25+skeleton+concept_logreg_C30")
+# What ``flask routing train`` (train.choose_config) compares: the default and the calibrated SVM on
+# the same views, the runner-up family. Cross-validating all of ALL_CONFIGS takes several minutes,
+# beyond the two-minute budget for training.
+CONFIGS: tuple[ModelConfig, ...] = (
+    DEFAULT_CONFIG,
+    next(config for config in ALL_CONFIGS if config.name == "word12+charwb25+skeleton+concept_svm"),
+)
 
 
 def build_features(config: ModelConfig):
