@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from inbox.cli import init_app as init_cli
 from inbox.config import ROOT, load_config
 from inbox.db import init_engine
 from inbox.extensions import csrf, db, limiter, login_manager, migrate, socketio
+from inbox.services import classification
 from inbox.services.users import load_session_user
 
 
@@ -66,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(webhooks_bp)
+    classification.init_app(app)  # the active intent model, loaded once (none: no label)
     return app
 
 
@@ -83,6 +86,25 @@ def prepare_embedded(app: Flask) -> None:
             print(f"Demo accounts (password: {DEMO_PASSWORD}):")
             for email, role, _name, _lang in DEMO_ACCOUNTS:
                 print(f"  {role:<10} {email}")
+            _train_first_model(app)
+
+
+def _train_first_model(app: Flask) -> None:
+    """A demo with no intent model yet trains one from the shipped data, in the background
+    (~20 s), so its conversations get intents without anyone running `flask routing train`."""
+    from inbox.services import model_versions
+
+    if model_versions.list_versions():
+        return
+
+    def train() -> None:
+        with app.app_context():
+            version = model_versions.train_new_version(select_config=False, activate=True,
+                                                       notes="the first model, trained at the demo's first start")
+            print(f"Intent model {version.version or ''} is {version.status}.")
+
+    print("Training the intent model in the background (about 20 s); new conversations get intents once it is ready.")
+    threading.Thread(target=train, name="tawasul-first-model", daemon=True).start()
 
 
 def main() -> None:

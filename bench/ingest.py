@@ -6,12 +6,15 @@ Two pipelines over the same deliveries, in the same run:
   ``--workers`` rq workers (``flask --app app worker``), deliveries POSTed over real HTTP by a
   few client threads. Timed from the first POST until the ``messages`` table holds every unique
   message, every one was announced on the Socket.IO message queue, and the rq queue is empty.
-* **Bare floor**: in this process, the same bodies parsed by the connector, inserted with one
-  ``INSERT … ON CONFLICT DO NOTHING`` executemany per delivery through SQLAlchemy Core and
-  announced with one Socket.IO emit per delivery: what the machine allows, with no product logic.
+* **Bare floor**: in this process, the same bodies parsed by the connector, classified in one
+  batched call with the same model, inserted with one ``INSERT … ON CONFLICT DO NOTHING``
+  executemany per delivery through SQLAlchemy Core and announced with one Socket.IO emit per
+  delivery: what the machine allows, with no product logic.
 
-Classification and routing do not exist yet, so the end-to-end pipeline stores, threads and
-announces messages only; they join the measured path with the issue that brings them.
+One intent model is trained at the start (the shipped data, default configuration) and made the
+active version of every run's fresh schema, so the end-to-end pipeline classifies each new
+conversation (intent, confidence, sentiment, urgency) as production does. Routing rules and
+assignment are not in the product yet and so not measured.
 
 Needs PostgreSQL on 127.0.0.1:5432 (database ``test``, trust auth) and Redis on 127.0.0.1:6379.
 It works only in the schema ``tawasul_bench`` (dropped and re-created) and Redis db 13 (flushed
@@ -59,6 +62,7 @@ from socketio import RedisManager  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -73,6 +77,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from connectors.registry import connector_for  # noqa: E402
 from connectors.types import InboundMessage  # noqa: E402
+from routing.intent import classify_many  # noqa: E402
 
 SCHEMA = "tawasul_bench"
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -243,17 +248,39 @@ def app_environment(instance: Path, secret_key: str) -> dict[str, str]:
     return env
 
 
-def prepare_app_database(app, channel_name: str) -> int:
-    """Migrate the fresh schema, create an admin and the WhatsApp channel; the channel's id."""
+def train_model(app) -> tuple[Any, dict[str, Any]]:
+    """Train the intent model once (default configuration) and save it, signed, into the app's
+    model folder: (the model, its version row's values)."""
+    from inbox.services import classification
+    from routing.cli_support import train_and_evaluate
+    from routing.intent import save_model
+
+    with app.app_context():
+        model, metrics = train_and_evaluate(select=False)
+        directory = model.info["model_version"]
+        save_model(model, classification.version_path(directory), metrics=metrics,
+                   signing_key=classification.signing_key())
+    return model, {"version": directory, "directory": directory, "metrics": metrics, "status": "ready",
+                   "config": model.config.name, "train_rows": int(model.info["n_train"])}
+
+
+def prepare_app_database(app, channel_name: str, model_version: dict[str, Any]) -> int:
+    """Migrate the fresh schema, make the trained model its active version, create an admin and
+    the WhatsApp channel; the channel's id."""
     from flask_migrate import upgrade
 
     from inbox.extensions import db
-    from inbox.services import channels, users
+    from inbox.models import ModelVersion
+    from inbox.services import channels, model_versions, users
 
     with app.app_context():
         db.engine.dispose()
         with contextlib.redirect_stderr(io.StringIO()):  # Alembic's INFO lines, every run
             upgrade()
+        version = ModelVersion(**model_version)
+        db.session.add(version)
+        db.session.commit()
+        model_versions.activate_version(None, version.id)
         admin = users.create_user("bench@tawasul.local", secrets.token_urlsafe(16), role="admin")
         channel = channels.save_channel(admin, None, "whatsapp", channel_name, "Care", {
             "account_id": PHONE_NUMBER_ID, "access_token": "bench-token", "app_secret": APP_SECRET,
@@ -360,7 +387,8 @@ class Announcements(threading.Thread):
         self.channel_name = channel_name
         self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(SOCKETIO_CHANNEL)
-        self.events: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()  # emits (a coalesced batch is one)
+        self.items: Counter[str] = Counter()  # the items they carried
         self.hosts: set[str] = set()
         self.conversation_ids: set[int] = set()
         self.message_ids: set[int] = set()
@@ -374,22 +402,30 @@ class Announcements(threading.Thread):
                 self.count(item["data"])
 
     def count(self, raw: bytes) -> None:
+        """One emit: a payload, or a list of them (``announce()`` coalesces a batch)."""
         try:
             packet = json.loads(raw)
             event, [data], host = packet["event"], packet["data"], packet["host_id"]
+            items = data if isinstance(data, list) else [data]
         except (ValueError, TypeError, KeyError):
             self.foreign += 1
             return
-        if event.startswith("conversation_") and data.get("channel") == self.channel_name:
-            self.hosts.add(host)
-            self.conversation_ids.add(data["id"])
-        elif not (event.startswith("message_") and host in self.hosts
-                  and data.get("conversation_id") in self.conversation_ids):
+        ours = 0
+        for item in items:
+            if event.startswith("conversation_") and item.get("channel") == self.channel_name:
+                self.hosts.add(host)
+                self.conversation_ids.add(item["id"])
+            elif not (event.startswith("message_") and host in self.hosts
+                      and item.get("conversation_id") in self.conversation_ids):
+                continue
+            ours += 1
+            self.items[event] += 1
+            if event == "message_created":
+                self.message_ids.add(item["id"])
+        if not ours:
             self.foreign += 1
             return
         self.events[event] += 1
-        if event == "message_created":
-            self.message_ids.add(data["id"])
 
     def stop(self) -> None:
         self._done.set()
@@ -542,7 +578,7 @@ def wait_until_drained(engine: Engine, queue: Queue, announcements: Announcement
                        f"stored, {len(announcements.message_ids)} announced, {queue.count} jobs queued")
 
 
-def job_statistics(queue: Queue, max_retries: int) -> dict[str, Any]:
+def job_statistics(queue: Queue, max_retries: int, messages: int) -> dict[str, Any]:
     """Where the workers' time went, from rq's own timestamps of the finished jobs (of a job
     that was retried: its last attempt), and how many attempts failed and were retried."""
     ids = FinishedJobRegistry(queue=queue).get_job_ids()
@@ -551,7 +587,6 @@ def job_statistics(queue: Queue, max_retries: int) -> dict[str, Any]:
         return {"jobs": 0}
     runs = [(j.ended_at - j.started_at).total_seconds() for j in jobs]
     waits = [(j.started_at - j.enqueued_at).total_seconds() for j in jobs]
-    events = [len(j.args[0]) if j.args else 0 for j in jobs]
     gaps: list[float] = []  # from one job's end to the next one's start on the same worker
     by_worker: dict[str, list[Job]] = {}
     for job in jobs:
@@ -560,8 +595,8 @@ def job_statistics(queue: Queue, max_retries: int) -> dict[str, Any]:
         worker_jobs.sort(key=lambda j: j.started_at)
         pairs = zip(worker_jobs, worker_jobs[1:], strict=False)
         gaps += [(b.started_at - a.ended_at).total_seconds() for a, b in pairs]
-    return {"jobs": len(jobs), "events_per_job": statistics.mean(events), "run_p50": statistics.median(runs),
-            "run_sum": sum(runs), "ms_per_message": 1000 * sum(runs) / max(1, sum(events)),
+    return {"jobs": len(jobs), "messages_per_job": messages / len(jobs), "run_p50": statistics.median(runs),
+            "run_sum": sum(runs), "ms_per_message": 1000 * sum(runs) / max(1, messages),
             "wait_p50": statistics.median(waits), "gap_p50": statistics.median(gaps) if gaps else 0.0,
             "workers_seen": len(by_worker),
             "failed_attempts": sum(max_retries - j.retries_left for j in jobs if j.retries_left is not None),
@@ -592,6 +627,7 @@ class EndToEnd:
     posting_seconds: float  # first POST to last answer
     facts: dict[str, int]
     announced: Counter[str]
+    announced_items: Counter[str]
     announced_messages: int
     foreign_events: int
     jobs: dict[str, Any]
@@ -600,12 +636,12 @@ class EndToEnd:
 
 
 def run_end_to_end(app, corpus: Corpus, redis: Redis, driver: Engine, args, logs: Path,
-                   env: dict[str, str]) -> EndToEnd:
+                   env: dict[str, str], model_version: dict[str, Any]) -> EndToEnd:
     """One end-to-end run on a fresh schema and Redis db; every subprocess stopped at the end."""
     reset_schema(driver)
     redis.flushdb()
     channel_name = f"WhatsApp bench {secrets.token_hex(4)}"
-    channel_id = prepare_app_database(app, channel_name)
+    channel_id = prepare_app_database(app, channel_name, model_version)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     queue = Queue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
@@ -630,8 +666,10 @@ def run_end_to_end(app, corpus: Corpus, redis: Redis, driver: Engine, args, logs
             post_errors=posted.errors, failed_jobs=FailedJobRegistry(queue=queue).count,
             retries_pending=ScheduledJobRegistry(queue=queue).count,
             posting_seconds=posted.last_answer - posted.first_post, facts=database_facts(driver),
-            announced=Counter(announcements.events), announced_messages=len(announcements.message_ids),
-            foreign_events=announcements.foreign, jobs=job_statistics(queue, len(app.config["JOB_RETRY_INTERVALS"])),
+            announced=Counter(announcements.events), announced_items=Counter(announcements.items),
+            announced_messages=len(announcements.message_ids),
+            foreign_events=announcements.foreign, jobs=job_statistics(queue, len(app.config["JOB_RETRY_INTERVALS"]),
+                                                                 corpus.unique_messages),
             pg_samples=Counter(sampler.samples),
             cpu={k: cpu_after[k] - cpu_before[k] for k in cpu_after})
     finally:
@@ -655,6 +693,8 @@ def floor_table(metadata: MetaData) -> Table:
         Column("author_id", String(64)),
         Column("author_name", String(255)),
         Column("text", Text, nullable=False),
+        Column("intent", String(32)),
+        Column("confidence", Float),
         Column("created_at", DateTime, nullable=False),
         UniqueConstraint("channel_id", "external_id"),
     )
@@ -666,9 +706,9 @@ def floor_rows(channel_id: int, events: list) -> list[dict[str, Any]]:
             for e in events if isinstance(e, InboundMessage)]
 
 
-def run_floor(corpus: Corpus, engine: Engine, redis: Redis) -> tuple[float, int]:
-    """Parse → one Core executemany ``ON CONFLICT DO NOTHING`` → one emit, per delivery.
-    Returns (seconds, rows stored)."""
+def run_floor(corpus: Corpus, engine: Engine, redis: Redis, model) -> tuple[float, int]:
+    """Parse → classify (one batched call) → one Core executemany ``ON CONFLICT DO NOTHING`` →
+    one emit, per delivery. Returns (seconds, rows stored)."""
     metadata = MetaData()
     table = floor_table(metadata)
     metadata.drop_all(engine)
@@ -681,6 +721,8 @@ def run_floor(corpus: Corpus, engine: Engine, redis: Redis) -> tuple[float, int]
     started = time.perf_counter()
     for delivery in corpus.stream:
         rows = floor_rows(channel_id, connector.parse(json.loads(delivery.body)))
+        for row, prediction in zip(rows, classify_many(model, [row["text"] for row in rows]), strict=True):
+            row["intent"], row["confidence"] = prediction.intent, prediction.confidence
         with engine.begin() as connection:
             connection.execute(statement, rows)
         emitter.emit("messages_stored", {"channel_id": channel_id, "external_ids": [r["external_id"] for r in rows]},
@@ -720,7 +762,7 @@ def stored_once(run: EndToEnd, unique: int) -> bool:
     """Every unique message stored, kept as a raw event and announced exactly once."""
     facts = run.facts
     return (facts["messages"] == facts["distinct_external_ids"] == facts["raw_events"] == unique
-            and run.announced["message_created"] == run.announced_messages == unique)
+            and run.announced_items["message_created"] == run.announced_messages == unique)
 
 
 def print_report(args, corpus: Corpus, e2e: list[EndToEnd], floor: list[tuple[float, int]]) -> bool:
@@ -743,8 +785,9 @@ def print_report(args, corpus: Corpus, e2e: list[EndToEnd], floor: list[tuple[fl
           f"exact re-deliveries ({len(corpus.stream):,} POSTs, {posted:,} message copies)")
     print(f"end to end: python app.py + {args.workers} rq workers (flask --app app worker), {args.clients} HTTP "
           f"client threads; runs: {args.runs}")
-    print("pipeline measured: verify -> store raw events -> rq job -> parse -> store + thread -> announce. "
-          "Classification and routing do not exist yet (a later issue): not measured.")
+    print("pipeline measured: verify -> store raw events -> rq job (kicked once per backlog) -> parse -> store + "
+          "thread -> classify new conversations (active model) -> announce (coalesced). Routing rules and "
+          "assignment: not in the product yet, not measured.")
     print()
     print(f"{'':32}{'per run':>40}{'median':>14}{'target':>14}")
     rows = [
@@ -785,7 +828,7 @@ def print_diagnostics(e2e: list[EndToEnd]) -> None:
     print("where the time went (median end-to-end run):")
     if jobs.get("jobs"):
         busy = jobs["run_sum"] / (run.seconds * max(1, jobs["workers_seen"]))
-        print(f"  rq: {jobs['jobs']} jobs of {jobs['events_per_job']:.1f} raw events; job run p50 "
+        print(f"  rq: {jobs['jobs']} jobs, {jobs['messages_per_job']:.0f} messages each on average; job run p50 "
               f"{1000 * jobs['run_p50']:.0f} ms = {jobs['ms_per_message']:.2f} ms per message; workers busy "
               f"{busy:.0%} of the run; {1000 * jobs['gap_p50']:.0f} ms between jobs on a worker (fork, rq "
               f"bookkeeping); queue wait p50 {jobs['wait_p50']:.1f} s; {jobs['failed_attempts']} failed attempts "
@@ -793,7 +836,8 @@ def print_diagnostics(e2e: list[EndToEnd]) -> None:
     print(f"  webhooks: all {len(run.latencies)} POSTs answered {run.posting_seconds:.1f} s after the first; "
           f"the queue drained {run.seconds - run.posting_seconds:.1f} s later")
     print(f"  socket.io: {sum(run.announced.values()):,} emits for {run.announced_messages:,} messages "
-          f"({dict(run.announced)}); {run.foreign_events:,} events of other processes on the same channel ignored")
+          f"(emits {dict(run.announced)}, items {dict(run.announced_items)}); {run.foreign_events:,} events of "
+          f"other processes on the same channel ignored")
     print(f"  database: {facts['conversations']:,} conversations, {facts['customers']:,} customers, "
           f"{facts['raw_events']:,} raw events ({facts['raw_events_not_processed']} not processed)")
     total = sum(run.pg_samples.values())
@@ -835,6 +879,8 @@ def main(argv: list[str] | None = None) -> int:
     from app import create_app
 
     app = create_app()
+    print("training the intent model once for every run ...", flush=True)
+    model, model_version = train_model(app)
     driver = create_engine(sqlalchemy_url(database_url(DRIVER_DB_NAME)))
     redis = Redis.from_url(REDIS_URL)
     e2e: list[EndToEnd] = []
@@ -843,9 +889,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         redis.flushdb()
         for number in range(1, args.runs + 1):
-            e2e.append(run_end_to_end(app, corpus, redis, driver, args, logs, env))
+            e2e.append(run_end_to_end(app, corpus, redis, driver, args, logs, env, model_version))
             print(f"run {number}: end to end {e2e[-1].rate:,.0f} msgs/s ({e2e[-1].seconds:.1f} s)", flush=True)
-            floor.append(run_floor(corpus, driver, redis))
+            floor.append(run_floor(corpus, driver, redis, model))
             print(f"run {number}: bare floor {corpus.unique_messages / floor[-1][0]:,.0f} msgs/s "
                   f"({floor[-1][0]:.1f} s)", flush=True)
         ok = print_report(args, corpus, e2e, floor)

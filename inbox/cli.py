@@ -1,10 +1,8 @@
 """`flask --app app ...` commands: users, the demo seed, the rq worker."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -80,25 +78,28 @@ def parse_payload(platform, payload, account_id):
 routing_cli = AppGroup("routing", help="Train, run and measure the intent classifier.")
 
 
-def _model_dir() -> Path:
-    return Path(current_app.config["INTENT_MODEL_DIR"])
-
-
-def _signing_key() -> bytes:
-    """Model files are signed with a key derived from SECRET_KEY: only our own files load."""
-    return hashlib.sha256(b"tawasul-model:" + current_app.config["SECRET_KEY"].encode()).digest()
-
-
 @routing_cli.command("train")
 @click.option("--select/--no-select", default=True, help="Choose the configuration by cross-validation.")
+@click.option("--activate/--no-activate", default=True, show_default=True,
+              help="Make the new version the one that classifies (the first version always is).")
+@click.option("--agent-labels/--no-agent-labels", default=True, show_default=True,
+              help="Train on the agents' intent corrections too (never tested on them).")
+@click.option("--notes", default=None, help="A note kept with the version.")
 @with_appcontext
-def train_model(select):
-    """Train on the shipped data's train split, evaluate on its test split, save the model."""
-    from routing.cli_support import summary_lines, train_and_save
+def train_model(select, activate, agent_labels, notes):
+    """Train on the shipped train split (and agents' corrections), evaluate on its test split,
+    save as a new version in its own folder of INTENT_MODEL_DIR."""
+    from inbox.services import classification, model_versions
+    from routing.cli_support import summary_lines
 
-    sidecar = train_and_save(_model_dir(), select=select, signing_key=_signing_key())
-    click.echo(f"saved model {sidecar.get('version', '')} to {_model_dir()}")
-    for line in summary_lines(sidecar.get("metrics", {})):
+    version = model_versions.train_new_version(select_config=select, activate=activate, with_labels=agent_labels,
+                                               notes=notes)
+    if version.status != "ready":
+        raise click.ClickException(f"training failed: {version.error}")
+    click.echo(f"saved model {version.version} to {classification.version_path(version.directory)}")
+    click.echo(f"version #{version.id} ({'active' if version.active else 'not active'}): trained on "
+               f"{version.train_rows} rows, {version.agent_labels} of them agents' labels")
+    for line in summary_lines(version.metrics):
         click.echo(line)
 
 
@@ -107,10 +108,10 @@ def train_model(select):
 @with_appcontext
 def classify(path):
     """{"id","text"} lines in; {"id","intent","confidence","lang","sentiment","urgent"} lines out."""
+    from inbox.services.classification import active_model
     from routing.cli_support import classify_jsonl
-    from routing.intent.artifact import load_model
 
-    model = load_model(_model_dir(), signing_key=_signing_key())
+    model, _version_id = active_model()
     try:
         with click.open_file(path, encoding="utf-8") as handle:
             for row in classify_jsonl(model, handle):
@@ -125,12 +126,12 @@ def classify(path):
 @with_appcontext
 def evaluate_model(path):
     """Accuracy and macro-F1 of the saved model on a labelled JSONL file."""
+    from inbox.services.classification import active_model
     from routing.cli_support import evaluate_file, summary_lines
-    from routing.intent.artifact import load_model
 
-    model = load_model(_model_dir(), signing_key=_signing_key())
+    model, _version_id = active_model()
     if model is None:
-        raise click.ClickException("no trained model: run `flask --app app routing train` first")
+        raise click.ClickException("no active model: run `flask --app app routing train` first")
     try:
         metrics = evaluate_file(model, path)
     except ValueError as exc:

@@ -1,8 +1,12 @@
 """Database engine set-up and the few dialect-aware helpers the services need."""
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
+import json
+from datetime import datetime
+
+from sqlalchemy import any_, bindparam, event, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from inbox.extensions import db
@@ -39,17 +43,82 @@ def init_engine(app) -> None:
             configure_sqlite(engine)
 
 
-def insert_ignoring_duplicates(model, values: dict, conflict_columns: list[str]):
-    """Build INSERT ... ON CONFLICT DO NOTHING RETURNING id for the session's dialect.
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
-    Executing it returns the new id, or None when the row already existed: the caller then
-    skips every side effect. Safe under concurrent writers, unlike "select, then insert".
+
+def among(column, values):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(array)``: one parameter however many
+    values, so the SQL text stays short and cacheable."""
+    values = list(values)
+    if is_postgresql():
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def bulk_insert(model, rows: list[dict], returning: tuple[str, ...] = ("id",),
+                ignore_conflicts_on: list[str] | None = None) -> list:
+    """Insert many rows through Core (no ORM objects); the ``returning`` columns of the rows
+    inserted, sorted by id (the first of them), which is the rows' own order. With
+    ``ignore_conflicts_on`` a row that would break that unique key is skipped (ON CONFLICT DO
+    NOTHING) and not returned: safe under concurrent writers, unlike "select, then insert".
+
+    On PostgreSQL one statement with one parameter: the rows as a JSON array, read back by
+    ``json_to_recordset`` in order (WITH ORDINALITY). Its SQL text is the same for any number
+    of rows (psycopg and the server cache and prepare it), where a multi-row VALUES has
+    thousands of placeholders to render and parse, and JSON is encoded in C where psycopg
+    escapes array literals in Python. Rows are inserted in ordinality order, so their serial
+    ids ascend in the rows' order: the guarantee SQLAlchemy's own insertmanyvalues relies on
+    for PostgreSQL.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict_columns)
-        .returning(model.id)
-    )
+    table = model.__table__
+    if not rows:
+        return []
+    if not is_postgresql():
+        columns_out = [table.c[name] for name in returning]
+        statement = sqlite.insert(table)
+        if ignore_conflicts_on:
+            statement = statement.on_conflict_do_nothing(index_elements=ignore_conflicts_on)
+            return sorted(db.session.execute(statement.returning(*columns_out), rows).all(), key=lambda r: r[0])
+        return db.session.execute(statement.returning(*columns_out, sort_by_parameter_order=True), rows).all()
+    rows = _with_defaults(table, rows)
+    dialect = db.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote_identifier
+    names = list(rows[0])
+    columns = ", ".join(quote(name) for name in names)
+    definitions = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    conflict = (f" ON CONFLICT ({', '.join(quote(n) for n in ignore_conflicts_on)}) DO NOTHING"
+                if ignore_conflicts_on else "")
+    statement = text(
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({columns}) SELECT {columns} "
+        f"FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({definitions})) "
+        f"WITH ORDINALITY AS bulk ({columns}, bulk_ordinality) ORDER BY bulk_ordinality{conflict} "
+        f"RETURNING {', '.join(quote(name) for name in returning)}")
+    encoded = json.dumps(rows, ensure_ascii=False, default=_json_value)
+    return sorted(db.session.execute(statement, {"rows": encoded}).all(), key=lambda r: r[0])
+
+
+def _with_defaults(table, rows: list[dict]) -> list[dict]:
+    """The model's Python-side defaults (created_at, attempts …) for columns the rows leave out:
+    SQL written by hand does not apply them the way Core does."""
+    missing = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in rows[0] or default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            missing[column.name] = default.arg
+        elif default.is_callable:
+            missing[column.name] = default.arg(None)
+    return [{**row, **missing} for row in rows] if missing else rows
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a bulk insert")
+
+
+def insert_returning_ids(model, rows: list[dict]) -> list[int]:
+    """The new ids of ``rows``, in their order."""
+    return [row[0] for row in bulk_insert(model, rows)]

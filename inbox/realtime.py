@@ -32,11 +32,15 @@ def rooms_for_user(user: User) -> list[str]:
 
 
 def _audience(conversation: Conversation) -> list[str]:
+    return _rooms(conversation.team_id, conversation.assignee_id)
+
+
+def _rooms(team_id: int | None, assignee_id: int | None) -> list[str]:
     rooms = [SUPERVISORS_ROOM]
-    if conversation.team_id:
-        rooms.append(team_room(conversation.team_id))
-    if conversation.assignee_id:
-        rooms.append(user_room(conversation.assignee_id))
+    if team_id:
+        rooms.append(team_room(team_id))
+    if assignee_id:
+        rooms.append(user_room(assignee_id))
     return rooms
 
 
@@ -59,9 +63,26 @@ def about_message(message: Message, created: bool) -> Announcement:
     return Announcement(event, message_payload(message), tuple(_audience(message.conversation)))
 
 
+def conversation_announcement(payload: dict[str, Any], created: bool) -> Announcement:
+    """From a payload built without a model (ingest's batches)."""
+    event = "conversation_created" if created else "conversation_updated"
+    return Announcement(event, payload, tuple(_rooms(payload["team_id"], payload["assignee_id"])))
+
+
+def message_announcement(payload: dict[str, Any], conversation: dict[str, Any]) -> Announcement:
+    return Announcement("message_created", payload, tuple(_rooms(conversation["team_id"],
+                                                                  conversation["assignee_id"])))
+
+
 def announce(announcements: list[Announcement]) -> None:
+    """One emit per event and audience, in order of first appearance: a batch of hundreds of
+    messages is a handful of emits, and a screen applies a list at once instead of being
+    flooded (one item is sent as itself, several as a list)."""
+    groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
     for item in announcements:
-        socketio.emit(item.event, item.payload, to=list(item.rooms))
+        groups.setdefault((item.event, item.rooms), []).append(item.payload)
+    for (event, rooms), payloads in groups.items():
+        socketio.emit(event, payloads[0] if len(payloads) == 1 else payloads, to=list(rooms))
 
 
 def conversation_updated(conversation: Conversation, created: bool = False) -> None:

@@ -6,7 +6,9 @@ rely on"); the Flask wrappers parse arguments, call these and print.
 * ``evaluate_file(model, path)``: accuracy and macro-F1 (overall, per language, per intent) of a
   labelled JSONL file (``id``, ``text``, ``intent``; ``lang``, ``sentiment``, ``urgent`` used
   when present);
-* ``train_and_save(directory)``: choose, train, evaluate and save a model from the shipped data.
+* ``train_and_save(directory)``: choose, train, evaluate and save a model from the shipped data;
+  ``train_and_evaluate`` does the same without saving. ``extra_rows`` (agents' corrections) join
+  the train split only, so every version is measured on the same test split.
 
 A line that is not a JSON object with a string ``text`` raises ``ValueError("line N: …")``: the
 wrapper prints it and exits 2, as ``connectors parse`` does.
@@ -14,7 +16,7 @@ wrapper prints it and exits 2, as ``connectors parse`` does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,9 +24,12 @@ from routing.intent.artifact import save_model
 from routing.intent.config import CONFIGS, DEFAULT_CONFIG
 from routing.intent.data import DATA_PATH, load_split, read_jsonl
 from routing.intent.evaluate import evaluate
-from routing.intent.model import IntentModel, classify_many
+from routing.intent.model import MAX_CHARS, IntentModel, classify_many
+from routing.language import detect_language
+from routing.normalize import normalize_for_model
 
 BATCH = 512
+SENTIMENTS = ("negative", "neutral", "positive")
 
 
 def classify_jsonl(model: IntentModel | None, lines: Iterable[str]) -> Iterator[dict]:
@@ -64,20 +69,60 @@ def summary_lines(metrics: dict) -> list[str]:
 
 
 def train_and_save(directory: str | Path, data_path: str | Path = DATA_PATH, *, select: bool = True,
-                   signing_key: bytes | None = None) -> dict:
+                   signing_key: bytes | None = None, extra_rows: Sequence[dict] = ()) -> dict:
     """Choose a configuration by cross-validation on the train split (or take the default),
-    train on the train split, evaluate on the test split, save; returns the sidecar."""
-    from routing.intent.train import URGENT_MODE, URGENT_THRESHOLD, choose_config, cross_validate_urgency, train_model
+    train on the train split (plus ``extra_rows``), evaluate on the test split, save; returns
+    the sidecar."""
+    model, metrics = train_and_evaluate(data_path, select=select, extra_rows=extra_rows)
+    return save_model(model, directory, metrics=metrics, signing_key=signing_key)
+
+
+def train_and_evaluate(data_path: str | Path = DATA_PATH, *, select: bool = True,
+                       extra_rows: Sequence[dict] = ()) -> tuple[IntentModel, dict]:
+    """The trained model and its scores on the test split. ``model.info["n_extra"]`` says how
+    many of ``extra_rows`` it was trained on (see ``usable_extra_rows``)."""
+    from routing.intent.train import URGENT_MODE, URGENT_THRESHOLD, choose_config, train_model
 
     train_rows, test_rows = load_split("train", data_path), load_split("test", data_path)
-    info: dict = {}
+    labels = {row["intent"] for row in train_rows}
+    extra = usable_extra_rows(extra_rows, labels, test_rows)
+    rows = train_rows + extra
+    info: dict = {"n_extra": len(extra)}
     if select:
-        config, results = choose_config(train_rows, CONFIGS)
-        info["cross_validation"] = {"configs": results, "urgency": cross_validate_urgency(train_rows, config)}
+        # The configurations only: urgency's mode is fixed (URGENT_MODE), and its cross-validation
+        # (bench/classify.py --cv) would add half again to a training that must stay under 2 min.
+        config, results = choose_config(rows, CONFIGS)
+        info["cross_validation"] = {"configs": results}
     else:
         config = DEFAULT_CONFIG
-    model = train_model(train_rows, config, urgent_mode=URGENT_MODE, urgent_threshold=URGENT_THRESHOLD, info=info)
-    return save_model(model, directory, metrics=evaluate(model, test_rows), signing_key=signing_key)
+    model = train_model(rows, config, urgent_mode=URGENT_MODE, urgent_threshold=URGENT_THRESHOLD, info=info)
+    return model, evaluate(model, test_rows)
+
+
+def usable_extra_rows(rows: Sequence[dict], labels: set[str], test_rows: Sequence[dict]) -> list[dict]:
+    """Extra labelled rows as training rows: a known intent and something to read; never the
+    text of a test row (the test split would leak into training and flatter the scores); one
+    row per text, the last one given. Sentiment defaults to neutral, urgency to false, the
+    language to the detected one."""
+    held_out = {normalize_for_model(str(row.get("text", ""))[:MAX_CHARS]) for row in test_rows}
+    usable: dict[str, dict] = {}
+    for number, row in enumerate(rows, 1):
+        text = row.get("text")
+        if not isinstance(text, str) or row.get("intent") not in labels:
+            continue
+        key = normalize_for_model(text[:MAX_CHARS])
+        if not key or key in held_out:
+            continue
+        usable.pop(key, None)  # the later label replaces the earlier, and goes last
+        usable[key] = {
+            "id": row.get("id", f"extra-{number}"),
+            "text": text[:MAX_CHARS],
+            "intent": row["intent"],
+            "lang": row.get("lang") or detect_language(text),
+            "sentiment": row.get("sentiment") if row.get("sentiment") in SENTIMENTS else "neutral",
+            "urgent": bool(row.get("urgent", False)),
+        }
+    return list(usable.values())
 
 
 def _parse_line(number: int, line: str) -> tuple[object, str]:

@@ -25,14 +25,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from routing import labels
 from routing.normalize import normalize_arabic, normalize_for_model
 
-INTENTS = frozenset({
-    "billing", "balance_recharge", "network_coverage", "internet_speed", "plans_offers", "sim_number",
-    "roaming", "device_delivery", "app_account", "cancellation", "service_complaint", "praise", "other",
-})
-LANGUAGES = frozenset({"ar", "en", "arabizi", "mixed"})
-SENTIMENTS = frozenset({"negative", "neutral", "positive"})
+INTENTS = frozenset(labels.INTENTS)
+LANGUAGES = frozenset(labels.LANGUAGES)
+SENTIMENTS = frozenset(labels.SENTIMENTS)
 
 MAX_TEXT_CHARS = 4000  # what conditions read of a message: bounds the work of every rule
 MAX_PATTERN_CHARS = 200

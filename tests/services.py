@@ -13,7 +13,9 @@ POSTGRES_BASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://12
 # Each test run works in a schema of its own, so two runs on one server never collide.
 POSTGRES_SCHEMA = f"tawasul_test_{os.getpid()}"
 POSTGRES_URL = f"{POSTGRES_BASE_URL}?options=-csearch_path%3D{POSTGRES_SCHEMA}"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Redis has no schemas: a database number per run (1-12; the benchmark uses 13), so two runs on
+# one machine rarely share one, and the tests that flush it flush only their own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 12}")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from app import create_app
+from inbox.extensions import db
 from routing.intent.data import DATA_PATH
 
 
@@ -12,6 +13,8 @@ def runner(tmp_path_factory):
     models = tmp_path_factory.mktemp("models")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k",
                       "INTENT_MODEL_DIR": str(models / "intent")})
+    with app.app_context():
+        db.create_all()  # training records a ModelVersion
     return app.test_cli_runner()
 
 
@@ -25,7 +28,7 @@ def test_classify_without_a_model_answers_no_label(runner):
 def test_train_then_classify_and_evaluate(runner, tmp_path):
     trained = runner.invoke(args=["routing", "train", "--no-select"])
     assert trained.exit_code == 0, trained.output
-    assert "macro-F1" in trained.output
+    assert "macro-F1" in trained.output and "version #1 (active)" in trained.output
     lines = [{"id": "a", "text": "النت عندي بطيء كتير من امبارح"}, {"id": "b", "text": "my bill is 38 JD, why?"},
              {"id": "c", "text": "shukran ktir 3al mosa3adeh ❤️"}]
     result = runner.invoke(args=["routing", "classify", "--jsonl", "-"],

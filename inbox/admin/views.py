@@ -7,7 +7,7 @@ from flask_login import current_user
 from inbox.admin import bp
 from inbox.auth.decorators import admin_only
 from inbox.models import Channel
-from inbox.services import channels, directory, users
+from inbox.services import channels, directory, model_versions, users
 from inbox.services.errors import InvalidInput, NotFound
 
 
@@ -150,3 +150,38 @@ def register_webhook(channel_id: int):
     else:
         flash(_("The webhook could not be registered: %(reason)s", reason=detail), "error")
     return redirect(url_for("admin.channel", channel_id=channel_id), 303)
+
+
+# ---- intent models -----------------------------------------------------------------------
+@bp.get("/models")
+@admin_only
+def models():
+    return render_template("admin/models.html", versions=model_versions.list_versions(),
+                           labelled=model_versions.labelled_conversations())
+
+
+@bp.post("/models/train")
+@admin_only
+def train_model():
+    try:
+        model_versions.request_training(_me(), activate=request.form.get("activate") == "1",
+                                        notes=request.form.get("notes"))
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.models"), 303)
+    flash(_("Training started: the new version appears here in a minute or two."), "info")
+    return redirect(url_for("admin.models"), 303)
+
+
+@bp.post("/models/<int:version_id>/activate")
+@admin_only
+def activate_model(version_id: int):
+    try:
+        version = model_versions.activate_version(_me().id, version_id)
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.models"), 303)
+    flash(_("Version %(version)s classifies new conversations now.", version=version.version), "info")
+    return redirect(url_for("admin.models"), 303)

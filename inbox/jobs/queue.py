@@ -13,7 +13,12 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "default"
+QUEUE_NAME = "default"  # JOB_QUEUE's default
+KICK_TTL_SECONDS = 60  # a kick whose job vanished with Redis is forgotten after this
+
+
+def _kick_key(queue_name: str, func: Callable[..., Any]) -> str:
+    return f"tawasul:kick:{queue_name}:{func.__module__}.{func.__name__}"
 
 
 class RqBackend:
@@ -23,7 +28,7 @@ class RqBackend:
         from rq.serializers import JSONSerializer
 
         self.connection = Redis.from_url(app.config["REDIS_URL"])
-        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+        self.queue = Queue(app.config["JOB_QUEUE"], connection=self.connection, serializer=JSONSerializer)
         self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
         self.intervals = app.config["JOB_RETRY_INTERVALS"]
 
@@ -40,6 +45,18 @@ class RqBackend:
         """Jobs queued and not yet started."""
         return self.queue.count
 
+    def kick(self, func: Callable[..., Any]) -> None:
+        key = _kick_key(self.queue.name, func)
+        if self.connection.set(key, 1, nx=True, ex=KICK_TTL_SECONDS):
+            try:
+                self.enqueue(func)
+            except Exception:
+                self.connection.delete(key)
+                raise
+
+    def kicked(self, func: Callable[..., Any]) -> None:
+        self.connection.delete(_kick_key(self.queue.name, func))
+
     def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
         """Needs a worker started with the scheduler (`flask --app app worker` does)."""
         self.queue.enqueue_in(timedelta(seconds=seconds), func, *args, **self._options())
@@ -55,6 +72,18 @@ class InProcessRunner:
         self._pending = 0
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._kicked: set[str] = set()
+
+    def kick(self, func: Callable[..., Any]) -> None:
+        with self._lock:
+            if func.__name__ in self._kicked:
+                return
+            self._kicked.add(func.__name__)
+        self.enqueue(func)
+
+    def kicked(self, func: Callable[..., Any]) -> None:
+        with self._lock:
+            self._kicked.discard(func.__name__)
 
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         with self._lock:
@@ -113,6 +142,7 @@ class InProcessRunner:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("IN_PROCESS_RETRY_INTERVALS", [1, 5, 15, 60, 300])
+    app.config.setdefault("JOB_QUEUE", QUEUE_NAME)
     backend = RqBackend(app) if app.config.get("REDIS_URL") else InProcessRunner(app)
     app.extensions["tawasul_jobs"] = backend
 
@@ -132,3 +162,14 @@ def enqueue_in(seconds: float, func: Callable[..., Any], *args: Any) -> None:
 
 def waiting() -> int:
     return backend().waiting()
+
+
+def kick(func: Callable[..., Any]) -> None:
+    """Queue ``func()`` unless a call to it is queued and not yet started: work that drains a
+    backlog (ingest) runs as a few long jobs, not one job per webhook. The job calls
+    ``kicked(func)`` first thing, so work stored after that point kicks a new job."""
+    backend().kick(func)
+
+
+def kicked(func: Callable[..., Any]) -> None:
+    backend().kicked(func)

@@ -5,10 +5,12 @@ They run inside an app context: the in-process runner pushes one per job, and
 """
 from __future__ import annotations
 
-from inbox.jobs.queue import enqueue, enqueue_in, waiting
-from inbox.services import channels, ingest, maintenance, outbox, polling
+import time
 
-BATCH_SIZE = 200  # raw events per ingest job: per-job overhead, not Python, limits rq
+from inbox.jobs.queue import enqueue, enqueue_in, kick, kicked
+from inbox.services import channels, ingest, maintenance, model_versions, outbox, polling
+
+INGEST_BUDGET_SECONDS = 10.0  # then the job queues its successor, so other jobs get a turn
 
 
 def deliver_message(message_id: int) -> None:
@@ -17,7 +19,21 @@ def deliver_message(message_id: int) -> None:
         enqueue_in(retry_in, deliver_message, message_id)
 
 
+def ingest_pending() -> None:
+    """Parse and store what webhooks stored, a few hundred payloads per transaction, until
+    nothing is waiting. Queued by ``kick``: under load a worker stays in this loop, so rq's
+    per-job cost (fork, bookkeeping) is paid per backlog, not per webhook; two workers share the
+    backlog through ``process_pending``'s SKIP LOCKED claim."""
+    kicked(ingest_pending)
+    deadline = time.monotonic() + INGEST_BUDGET_SECONDS
+    while ingest.process_pending():
+        if time.monotonic() > deadline:
+            kick(ingest_pending)
+            return
+
+
 def process_raw_events(raw_event_ids: list[int]) -> None:
+    """Named payloads (kept for jobs queued before ingest_pending existed)."""
     ingest.process_raw_events(raw_event_ids)
 
 
@@ -29,14 +45,19 @@ def check_channel_health(channel_id: int) -> None:
     channels.check_health(channel_id)
 
 
+def train_intent_model(version_id: int, activate: bool = True) -> None:
+    """An admin's "Retrain": ~10–30 s on the default configuration (no cross-validation), inside
+    JOB_TIMEOUT_SECONDS; a version already trained is left alone, a failure is kept on it."""
+    model_versions.train_version(version_id, activate=activate)
+
+
 def sweep() -> None:
     """Re-queue what a lost job left behind; every job it queues is safe to run twice.
 
-    Stored events are swept only when no job is waiting: during a backlog their jobs are
-    still queued, not lost, and re-queueing them would only add work."""
-    stale = maintenance.stale_raw_events() if waiting() == 0 else []
-    for start in range(0, len(stale), BATCH_SIZE):
-        enqueue(process_raw_events, stale[start:start + BATCH_SIZE])
+    Stored payloads still pending after the grace lost their kick (Redis away, a worker
+    killed): kick again; a kick already queued makes this a no-op."""
+    if maintenance.stale_raw_events(limit=1):
+        kick(ingest_pending)
     for message_id in maintenance.stale_replies():
         enqueue(deliver_message, message_id)
     maintenance.fail_interrupted_sends()

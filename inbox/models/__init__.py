@@ -3,9 +3,10 @@ from inbox.models.audit import AuditLog
 from inbox.models.channel import Channel, RawEvent
 from inbox.models.conversation import Conversation, ConversationEvent, Message, Note, Tag
 from inbox.models.customer import Customer, Identity
+from inbox.models.routing import IntentLabel, ModelVersion
 from inbox.models.user import Team, User
 
 __all__ = [
     "AuditLog", "Channel", "Conversation", "ConversationEvent", "Customer", "Identity",
-    "Message", "Note", "RawEvent", "Tag", "Team", "User",
+    "IntentLabel", "Message", "ModelVersion", "Note", "RawEvent", "Tag", "Team", "User",
 ]

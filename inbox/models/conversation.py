@@ -54,6 +54,10 @@ class Conversation(db.Model):
     thread_external_id: Mapped[str | None] = mapped_column(String(255))
     intent: Mapped[str | None] = mapped_column(String(32))
     intent_confidence: Mapped[float | None]
+    # Which model gave the intent (None: no model, or an agent corrected it; the events say which).
+    intent_model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL")
+    )
     language: Mapped[str | None] = mapped_column(String(8))
     sentiment: Mapped[str | None] = mapped_column(String(8))
     preview: Mapped[str] = mapped_column(String(280), default="")

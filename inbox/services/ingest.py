@@ -6,22 +6,23 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from connectors.errors import PayloadError
-from connectors.types import CREATE, DELETE, OUTBOUND, Event, InboundMessage, RawPayload, StatusUpdate
+from connectors.types import CREATE, DELETE, Event, InboundMessage, RawPayload, StatusUpdate
 from inbox import realtime
-from inbox.db import insert_ignoring_duplicates
+from inbox.db import among, bulk_insert, insert_returning_ids
 from inbox.extensions import db
-from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message, RawEvent
+from inbox.models import Channel, Message, RawEvent
 from inbox.models.base import utcnow
-from inbox.models.conversation import ACTIVE_STATUSES
-from inbox.services import channels, delivery
-from routing.language import detect_language
+from inbox.payloads import conversation_fields, message_fields
+from inbox.services import channels, classification, delivery, ingest_store
+from routing.intent import MAX_CHARS
 from routing.normalize import clean_for_storage
 
 log = logging.getLogger(__name__)
-PREVIEW_LENGTH = 280
+PENDING_BATCH = 300  # stored payloads per ingest transaction: a few hundred messages
+URGENT_PRIORITY = 1
 
 
 @dataclass(frozen=True)
@@ -39,72 +40,23 @@ def record_raw_event(channel_id: int, body: dict[str, Any], dedup_key: str | Non
 
 
 def record_raw_events(channel_id: int, payloads: list[RawPayload]) -> list[int | None]:
-    """Keep each payload as delivered, in one transaction: the id of each, or None for a
-    payload stored before (same dedup key)."""
-    now, ids = utcnow(), []
-    for payload in payloads:
-        stmt = insert_ignoring_duplicates(
-            RawEvent,
-            {
-                "channel_id": channel_id,
-                "dedup_key": payload.dedup_key,
-                "payload": clean_for_storage(json.dumps(payload.body, ensure_ascii=False)),
-                "status": "pending",
-                "received_at": now,
-            },
-            ["channel_id", "dedup_key"],
-        )
-        ids.append(db.session.execute(stmt).scalar())
+    """Keep each payload as delivered, in one transaction and one statement per kind: the id of
+    each, or None for a payload stored before (same dedup key)."""
+    now, ids = utcnow(), [None] * len(payloads)
+    rows = [{"channel_id": channel_id, "dedup_key": p.dedup_key, "status": "pending", "received_at": now,
+             "payload": clean_for_storage(json.dumps(p.body, ensure_ascii=False))} for p in payloads]
+    keyed = [i for i, p in enumerate(payloads) if p.dedup_key is not None]
+    if keyed:
+        new = {key: raw_id for raw_id, key in bulk_insert(RawEvent, [rows[i] for i in keyed], ("id", "dedup_key"),
+                                                           ignore_conflicts_on=["channel_id", "dedup_key"])}
+        for i in keyed:
+            ids[i] = new.pop(payloads[i].dedup_key, None)  # a key twice in one call: stored once
+    unkeyed = [i for i, p in enumerate(payloads) if p.dedup_key is None]
+    if unkeyed:
+        for i, raw_id in zip(unkeyed, insert_returning_ids(RawEvent, [rows[i] for i in unkeyed]), strict=True):
+            ids[i] = raw_id
     db.session.commit()
     return ids
-
-
-class _Batch:
-    """One ingest transaction: what it already knows, so that each message costs an insert
-    and not a round of look-ups, and what to announce once it is committed (never before:
-    a rollback would make the screens lie)."""
-
-    def __init__(self, creates: list[tuple[Channel, InboundMessage]]):
-        self.stored: set[tuple[int, str]] = set()
-        self.identities: dict[tuple[str, str], Identity] = {}
-        # Keyed by customer: its id, or the new Customer object itself before the flush.
-        self.private: dict[tuple[int, Any], Conversation | None] = {}
-        self.threads: dict[tuple[int, str, Any], Conversation | None] = {}
-        self.by_message: dict[tuple[int, str], Conversation] = {}
-        self.touched: dict[int, tuple[Conversation, bool]] = {}
-        self.messages: list[tuple[Message, bool]] = []
-        self._preload(creates)
-
-    def _preload(self, creates: list[tuple[Channel, InboundMessage]]) -> None:
-        by_channel: dict[int, list[str]] = {}
-        authors: dict[str, set[str]] = {}
-        for channel, inbound in creates:
-            by_channel.setdefault(channel.id, []).append(inbound.external_id)
-            authors.setdefault(inbound.platform, set()).add(inbound.author_id)
-        for channel_id, ids in by_channel.items():
-            for chunk in _chunks(ids):
-                found = db.session.scalars(select(Message.external_id).where(
-                    Message.channel_id == channel_id, Message.external_id.in_(chunk)))
-                self.stored.update((channel_id, external_id) for external_id in found)
-        for platform, ids in authors.items():
-            for chunk in _chunks(sorted(ids)):
-                for identity in db.session.scalars(select(Identity).where(
-                        Identity.platform == platform, Identity.external_user_id.in_(chunk))):
-                    self.identities[(platform, identity.external_user_id)] = identity
-
-    def touch(self, conversation: Conversation, created: bool) -> None:
-        previous = self.touched.get(id(conversation))  # new ones have no id before the flush
-        self.touched[id(conversation)] = (conversation, created or bool(previous and previous[1]))
-
-    def announcements(self) -> list[realtime.Announcement]:
-        """Computed before the commit, while every object is loaded (no re-select after)."""
-        items = [realtime.about_conversation(c, created) for c, created in self.touched.values()]
-        return items + [realtime.about_message(m, created) for m, created in self.messages]
-
-
-def _chunks(items: list[str], size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def process_raw_event(raw_event_id: int) -> list[Ingested]:
@@ -112,17 +64,37 @@ def process_raw_event(raw_event_id: int) -> list[Ingested]:
 
 
 def process_raw_events(raw_event_ids: list[int]) -> list[Ingested]:
-    """Parse stored payloads and apply their events in one transaction; safe to run again.
+    """Parse the named stored payloads and apply their events in one transaction; safe to run
+    again (payloads already processed are skipped)."""
+    statement = _pending().where(among(RawEvent.id, raw_event_ids))
+    return _process(db.session.execute(statement).all())
 
-    Batching is what makes ingest fast (one commit, one job for many messages); a payload
-    that cannot be read is parked as failed (the dead letters) without holding up the rest.
-    A concurrent writer storing the same message makes the commit fail; the job's retry then
-    finds it stored and skips it.
-    """
-    raws = db.session.scalars(
-        select(RawEvent).where(RawEvent.id.in_(raw_event_ids), RawEvent.status == "pending").order_by(RawEvent.id)
-    ).all()
-    now, parsed = utcnow(), []
+
+def process_pending(limit: int = PENDING_BATCH) -> int:
+    """Claim up to ``limit`` stored payloads that no other worker is parsing, and ingest them in
+    one transaction: the number claimed (0: nothing is waiting). On PostgreSQL the claim is
+    ``FOR UPDATE SKIP LOCKED``, so workers share the backlog without waiting on each other, and a
+    worker killed mid-batch leaves its payloads pending for the next one (its locks die with it)."""
+    statement = _pending().limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = db.session.execute(statement).all()
+    if not rows:
+        db.session.rollback()
+        return 0
+    _process(rows)
+    return len(rows)
+
+
+def _pending():
+    return (select(RawEvent.id, RawEvent.channel_id, RawEvent.payload)
+            .where(RawEvent.status == "pending").order_by(RawEvent.id))
+
+
+def _process(raws) -> list[Ingested]:
+    """Batching is what makes ingest fast (one commit for many messages); a payload that cannot
+    be read is parked as failed (the dead letters) without holding up the rest."""
+    now, parsed, done, failed = utcnow(), [], [], []
     connectors: dict[int, Any] = {}
     for raw in raws:
         channel = db.session.get(Channel, raw.channel_id)
@@ -131,11 +103,22 @@ def process_raw_events(raw_event_ids: list[int]) -> list[Ingested]:
                 connectors[channel.id] = channels.connector(channel)
             parsed.extend((channel, event) for event in connectors[channel.id].parse(json.loads(raw.payload)))
         except (PayloadError, ValueError, RecursionError) as exc:
-            raw.status, raw.error = "failed", (getattr(exc, "reason", None) or str(exc))[:500]
-            log.warning("raw event %s unreadable: %s", raw.id, raw.error)
+            error = (getattr(exc, "reason", None) or str(exc))[:500]
+            failed.append({"v_id": raw.id, "v_error": error})
+            log.warning("raw event %s unreadable: %s", raw.id, error)
             continue
-        raw.status, raw.processed_at, raw.error = "processed", now, None
-    return _apply_all(parsed)
+        done.append(raw.id)
+    results = _apply_all(parsed, commit=False)
+    for chunk in _chunks(done):
+        db.session.execute(update(RawEvent).where(among(RawEvent.id, chunk))
+                           .values(status="processed", processed_at=now, error=None)
+                           .execution_options(synchronize_session=False))
+    if failed:
+        db.session.execute(update(RawEvent.__table__).where(RawEvent.__table__.c.id == bindparam("v_id"))
+                           .values(status="failed", error=bindparam("v_error"))
+                           .execution_options(synchronize_session=False), failed)
+    _commit_and_announce()
+    return results
 
 
 def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
@@ -144,73 +127,80 @@ def ingest_message(channel_id: int, inbound: InboundMessage) -> Ingested | None:
     return results[0] if results else None
 
 
-def _apply_all(events: list[tuple[Channel, Event]]) -> list[Ingested]:
-    creates = [(c, e) for c, e in events if isinstance(e, InboundMessage) and e.action == CREATE]
-    batch, stored = _Batch(creates), []
+def _apply_all(events: list[tuple[Channel, Event]], commit: bool = True) -> list[Ingested]:
+    """Runs of new messages are stored by the batch (ingest_store); receipts, edits and deletes,
+    rare and possibly about a message of the same batch, are applied in order between them."""
+    results: list[Ingested] = []
+    run: list[tuple[Channel, InboundMessage]] = []
     for channel, event in events:
+        if isinstance(event, InboundMessage) and event.action == CREATE:
+            run.append((channel, event))
+            continue
+        results.extend(_store_run(run))
+        run = []
         if isinstance(event, StatusUpdate):
-            db.session.flush()  # receipts and edits may name a message stored earlier in this batch
-            batch.messages.extend((m, False) for m in delivery.apply_status(channel.id, event))
-        elif event.action != CREATE:
-            db.session.flush()
+            _later(realtime.about_message(m, False) for m in delivery.apply_status(channel.id, event))
+        else:
             changed = apply_change(channel.id, event)
             if changed is not None:
-                batch.messages.append((changed, False))
-        else:
-            # The batch's own caches know what it created: no flush before every look-up.
-            with db.session.no_autoflush:
-                result = _store(batch, channel, event)
-            if result is not None:
-                stored.append(result)
-    db.session.flush()  # one round of inserts per table for the whole batch
-    for conversation, created in batch.touched.values():
-        if created:
-            _event(conversation, "created")
-    results = [Ingested(m.id, m.conversation.id, created, reopened) for m, created, reopened in stored]
-    announcements = batch.announcements()
-    db.session.commit()
-    realtime.announce(announcements)
+                db.session.flush()
+                _later([realtime.about_message(changed, False)])
+    results.extend(_store_run(run))
+    if commit:
+        _commit_and_announce()
     return results
 
 
-def _store(batch: _Batch, channel: Channel, inbound: InboundMessage) -> tuple[Message, bool, bool] | None:
-    key = (channel.id, inbound.external_id)
-    if key in batch.stored:
-        return None
-    echo = inbound.direction == OUTBOUND
-    text = clean_for_storage(inbound.text)
-    identity = None if echo else _identity_for(batch, inbound)
-    conversation, created, reopened = _conversation_for(batch, channel, identity, inbound)
-    if conversation is None:  # an echo of something we have no conversation for
-        return None
-    now = utcnow()
-    conversation.preview = text[:PREVIEW_LENGTH]
-    conversation.last_message_at = now
-    if not echo:
-        conversation.last_customer_message_at = channel.last_message_at = now
-        if created or reopened:
-            conversation.language = detect_language(text)
-    message = Message(
-        conversation=conversation,
-        channel_id=channel.id,
-        external_id=inbound.external_id,
-        parent_external_id=inbound.parent_id,
-        platform_conversation_id=inbound.conversation_key,
-        direction="out" if echo else "in",
-        author_identity=identity,
-        text=text,
-        attachments=[_attachment(a) for a in inbound.attachments],
-        is_public=inbound.is_public,
-        state="sent" if echo else "received",
-        created_at=now,
-        sent_at=inbound.created_at if echo else None,
-    )
-    db.session.add(message)
-    batch.stored.add(key)
-    batch.by_message[key] = conversation
-    batch.touch(conversation, created)
-    batch.messages.append((message, True))
-    return message, created, reopened
+def _store_run(run: list[tuple[Channel, InboundMessage]]) -> list[Ingested]:
+    if not run:
+        return []
+    db.session.flush()  # Core statements below must see the ORM's pending changes
+    result = ingest_store.store_new(run, _decide)
+    conversations = {}
+    for thread in result.threads:
+        payload = conversation_fields(thread, thread.channel, thread.customer_name)
+        conversations[id(thread)] = payload
+        _later([realtime.conversation_announcement(payload, thread.created)])
+    _later(realtime.message_announcement(
+        message_fields({**m.row, "id": m.id, "conversation_id": m.thread.id}, m.author), conversations[id(m.thread)])
+        for m in result.messages)
+    return [Ingested(m.id, m.thread.id, m.created, m.reopened) for m in result.messages]
+
+
+def _decide(threads: list[ingest_store.Thread]) -> None:
+    """DESIGN.md step 4 for conversations just opened or reopened, all in one batched call:
+    language, intent (with its confidence and model version), sentiment and urgency, read from
+    what the customer wrote in this batch. The decision is kept on the conversation's
+    created/reopened event, so every screen and report can say why."""
+    if not threads:
+        return
+    texts = ["\n".join(thread.texts)[:MAX_CHARS] for thread in threads]
+    predictions, version_id = classification.classify_texts(texts)
+    for thread, prediction in zip(threads, predictions, strict=True):
+        thread.language, thread.sentiment = prediction.lang, prediction.sentiment
+        thread.intent, thread.intent_confidence = prediction.intent, prediction.confidence
+        thread.intent_model_version_id = version_id if prediction.intent else None
+        if prediction.urgent:
+            thread.priority = URGENT_PRIORITY
+        thread.decision = {"intent": prediction.intent, "confidence": round(prediction.confidence, 4),
+                           "model_version_id": thread.intent_model_version_id, "language": prediction.lang,
+                           "sentiment": prediction.sentiment, "urgent": prediction.urgent}
+
+
+def _later(announcements) -> None:
+    """Announced once the transaction commits (never before: a rollback would make screens lie)."""
+    db.session.info.setdefault("announcements", []).extend(announcements)
+
+
+def _commit_and_announce() -> None:
+    announcements = db.session.info.pop("announcements", [])
+    db.session.commit()
+    realtime.announce(announcements)
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def apply_change(channel_id: int, inbound: InboundMessage) -> Message | None:
@@ -225,111 +215,3 @@ def apply_change(channel_id: int, inbound: InboundMessage) -> Message | None:
     else:
         message.text, message.edited_at = clean_for_storage(inbound.text), utcnow()
     return message
-
-
-def _attachment(attachment) -> dict[str, Any]:
-    return {k: clean_for_storage(v) if isinstance(v, str) else v for k, v in vars(attachment).items()}
-
-
-def _identity_for(batch: _Batch, inbound: InboundMessage) -> Identity:
-    key = (inbound.platform, inbound.author_id)
-    identity = batch.identities.get(key)
-    name = clean_for_storage(inbound.author_name or inbound.author_handle or inbound.author_id)[:255]
-    if identity is None:
-        identity = Identity(
-            customer=Customer(display_name=name),
-            platform=inbound.platform,
-            external_user_id=inbound.author_id,
-            handle=inbound.author_handle,
-            display_name=name,
-        )
-        db.session.add(identity)
-        batch.identities[key] = identity
-    elif inbound.author_name and identity.display_name != name:
-        identity.display_name = name
-    return identity
-
-
-def _conversation_for(batch: _Batch, channel: Channel, identity: Identity | None, inbound: InboundMessage):
-    """(conversation, created, reopened).
-
-    A public message joins the conversation of the message it answers, else its author's
-    conversation in that thread; a private one joins the customer's latest conversation on
-    the channel. A resolved conversation reopens; an echo never creates or reopens one.
-    """
-    conversation = _existing_conversation(batch, channel, identity, inbound)
-    if inbound.direction == OUTBOUND:
-        return conversation, False, False
-    if conversation is None:
-        thread = (inbound.thread_id or inbound.external_id) if inbound.is_public else None
-        conversation = Conversation(
-            channel_id=channel.id,
-            team_id=channel.team_id,
-            status="open",
-            is_public=inbound.is_public,
-            thread_external_id=thread,
-        )
-        if identity.customer_id:
-            conversation.customer_id = identity.customer_id
-        else:
-            conversation.customer = identity.customer
-        db.session.add(conversation)
-        if thread is None:
-            batch.private[(channel.id, _customer_key(identity))] = conversation
-        else:
-            batch.threads[(channel.id, thread, _customer_key(identity))] = conversation
-        return conversation, True, False
-    if conversation.status not in ACTIVE_STATUSES:
-        conversation.status, conversation.resolved_at = "open", None
-        _event(conversation, "reopened")
-        return conversation, False, True
-    if conversation.status == "pending":  # the customer answered
-        conversation.status = "open"
-    return conversation, False, False
-
-
-def _customer_key(identity: Identity) -> Any:
-    return identity.customer_id or identity.customer
-
-
-def _latest():
-    return select(Conversation).order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(1)
-
-
-def _existing_conversation(batch: _Batch, channel: Channel, identity: Identity | None, inbound: InboundMessage):
-    if inbound.parent_id:
-        parent = batch.by_message.get((channel.id, inbound.parent_id)) or db.session.scalar(
-            select(Conversation).join(Message, Message.conversation_id == Conversation.id).where(
-                Message.channel_id == channel.id, Message.external_id == inbound.parent_id))
-        if parent is not None:
-            return parent
-    if identity is None:  # an echo of a DM: its recipient's conversation, if we know them
-        return _echo_conversation(channel, inbound.conversation_key) if inbound.conversation_key else None
-    new_customer = identity.customer_id is None  # no conversation anywhere yet
-    if inbound.is_public:
-        key = (channel.id, inbound.thread_id or inbound.external_id, _customer_key(identity))
-        if key not in batch.threads:
-            batch.threads[key] = None if new_customer else db.session.scalar(_latest().where(
-                Conversation.channel_id == channel.id, Conversation.thread_external_id == key[1],
-                Conversation.customer_id == identity.customer_id))
-        return batch.threads[key]
-    key = (channel.id, _customer_key(identity))
-    if key not in batch.private:
-        batch.private[key] = None if new_customer else db.session.scalar(_latest().where(
-            Conversation.channel_id == channel.id, Conversation.customer_id == identity.customer_id,
-            Conversation.is_public.is_(False)))
-    return batch.private[key]
-
-
-def _echo_conversation(channel: Channel, key: str) -> Conversation | None:
-    """``key`` is the platform's conversation id (X, Telegram) or the recipient's user id (Meta)."""
-    by_thread = _latest().join(Message, Message.conversation_id == Conversation.id).where(
-        Message.channel_id == channel.id, Message.platform_conversation_id == key)
-    by_recipient = _latest().join(Identity, Identity.customer_id == Conversation.customer_id).where(
-        Conversation.channel_id == channel.id, Conversation.is_public.is_(False),
-        Identity.platform == channel.platform, Identity.external_user_id == key)
-    return db.session.scalar(by_thread) or db.session.scalar(by_recipient)
-
-
-def _event(conversation: Conversation, kind: str, **data: Any) -> None:
-    db.session.add(ConversationEvent(conversation=conversation, kind=kind, data=data))

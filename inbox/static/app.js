@@ -152,6 +152,19 @@
     badge.className = "badge status-" + c.status;
     badge.textContent = labels.status[c.status] || c.status;
     page.querySelectorAll(".status-actions button").forEach((b) => (b.disabled = b.value === c.status));
+    updateIntent(c);
+  }
+
+  function updateIntent(c) {
+    const chip = page.querySelector('[data-field="intent"]');
+    const source = page.querySelector('[data-field="intent-source"]');
+    if (!chip || !source || !("intent" in c)) return;
+    chip.textContent = c.intent ? labels.intent[c.intent] || c.intent : labels.no_intent;
+    if (!c.intent) source.textContent = "";
+    else if (c.intent_model_version_id === null && c.intent_confidence === 1) source.textContent = labels.intent_by_agent;
+    else source.textContent = c.intent_confidence === null ? "" : Math.round(c.intent_confidence * 100) + "%";
+    const select = page.querySelector("#intent");
+    if (select && c.intent) select.value = c.intent;
   }
 
   async function refreshConversation() {
@@ -217,12 +230,14 @@
     window.location.assign("/login");
   });
 
+  // A burst arrives coalesced: one event carrying a list instead of one event per item.
+  const each = (handle) => (payload) => [].concat(payload).forEach((item) => handle(item));
   if (conversationId) {
-    socket.on("message_created", upsertMessage);
-    socket.on("message_updated", upsertMessage);
-    socket.on("conversation_updated", updateConversationHeader);
+    socket.on("message_created", each(upsertMessage));
+    socket.on("message_updated", each(upsertMessage));
+    socket.on("conversation_updated", each(updateConversationHeader));
   } else {
-    socket.on("conversation_created", (c) => upsertConversation(c, true));
-    socket.on("conversation_updated", (c) => upsertConversation(c, false));
+    socket.on("conversation_created", each((c) => upsertConversation(c, true)));
+    socket.on("conversation_updated", each((c) => upsertConversation(c, false)));
   }
 })();

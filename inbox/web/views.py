@@ -6,7 +6,7 @@ from flask_login import current_user
 from inbox.auth.decorators import any_user
 from inbox.navigation import safe_next
 from inbox.payloads import conversation_payload, message_payload
-from inbox.services import conversations, users
+from inbox.services import classification, conversations, users
 from inbox.services.errors import InvalidInput, NotFound
 from inbox.web import bp
 
@@ -82,6 +82,23 @@ def set_status(conversation_id: int):
     except NotFound:
         abort(404)
     except InvalidInput:
+        abort(400)
+    if _wants_json():
+        return jsonify(conversation_payload(item))
+    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+@bp.post("/conversations/<int:conversation_id>/intent")
+@any_user
+def correct_intent(conversation_id: int):
+    """An agent's correction of the intent: the conversation's from now on, and a training row."""
+    try:
+        item = classification.correct_intent(_me(), conversation_id, request.form.get("intent", ""))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        if _wants_json():
+            return jsonify(error=str(exc)), 422
         abort(400)
     if _wants_json():
         return jsonify(conversation_payload(item))

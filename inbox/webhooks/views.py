@@ -5,7 +5,8 @@ import logging
 from flask import Response, current_app, jsonify, request
 
 from inbox.extensions import csrf, limiter
-from inbox.jobs import enqueue, tasks
+from inbox.jobs import tasks
+from inbox.jobs.queue import kick
 from inbox.services import webhooks
 from inbox.services.errors import InvalidInput, NotFound
 from inbox.webhooks import bp
@@ -48,7 +49,7 @@ def deliver(platform: str, channel_id: int):
         return jsonify(error=str(exc)), 400
     if accepted.stored:
         try:
-            enqueue(tasks.process_raw_events, accepted.stored)
+            kick(tasks.ingest_pending)
         except Exception:  # Redis away: the events are stored, the sweeper will parse them
             current_app.logger.warning("could not queue %d raw events; the sweeper will", len(accepted.stored),
                                        exc_info=True)

@@ -31,16 +31,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from routing.intent.data import DATA_PATH, read_jsonl
 from routing.intent.skeleton import skeleton
+from routing.labels import INTENTS, LANGUAGES
 from routing.language import detect_language
 from routing.normalize import normalize_arabic, normalize_for_model
 
 SEED = 20240613
 TEST_SHARE = 0.2
-INTENTS = (
-    "billing", "balance_recharge", "network_coverage", "internet_speed", "plans_offers", "sim_number", "roaming",
-    "device_delivery", "app_account", "cancellation", "service_complaint", "praise", "other",
-)
-LANGS = ("ar", "en", "arabizi", "mixed")
+LANGS = LANGUAGES
 _BY_PREFIX = {label[:3]: label for label in INTENTS}
 _SENTIMENT = {"n": "negative", "u": "neutral", "p": "positive"}
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9']+")

@@ -1,11 +1,16 @@
 """RELIABILITY.md case 29: `kill -9` of the worker in the middle of a batch.
 
-Production mode only (PostgreSQL and real Redis): stored deliveries are queued onto rq in
-batches, the real `flask --app app worker` and its forked work-horse are SIGKILLed while a
-batch's transaction is open, and recovery goes through the product's own path: the sweeper
-re-queues what is still pending and a fresh worker drains the queue. Every message must then
-exist exactly once. rq's own recovery (the abandoned job retried after its heartbeat window,
-~2 min) is then fast-forwarded: running the batch a second time must change nothing.
+Production mode only (PostgreSQL and real Redis): deliveries are stored and one ingest job is
+kicked, as the webhook endpoint does; the real `flask --app app worker` and its forked
+work-horse are SIGKILLed while a batch's transaction is open, and recovery goes through the
+product's own path: the sweeper kicks ingest again for what is still pending and a fresh worker
+drains it. Every message must then exist exactly once. rq's own recovery (the abandoned job
+retried after its heartbeat window, ~2 min) is then fast-forwarded: running the job a second
+time must change nothing.
+
+The kill lands mid-transaction by construction, not by luck: the test holds a lock that stops
+writes to raw_events, which ingest marks processed after inserting a batch's messages, so the
+work-horse waits there with the batch written but not committed.
 """
 from __future__ import annotations
 
@@ -19,31 +24,23 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue
-from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, func, select, text
 
 from connectors.demo import DemoConnector
 from connectors.types import RawPayload
 from inbox.extensions import db
 from inbox.jobs import tasks
-from inbox.jobs.queue import QUEUE_NAME
 from inbox.models import Channel, Conversation, Identity, Message, RawEvent, Team
 from inbox.services import ingest
+from inbox.services.ingest import PENDING_BATCH
 from tests.conftest import make_app
 from tests.services import POSTGRES_URL, REDIS_URL, require
 
 ROOT = Path(__file__).resolve().parents[2]
-# Sizes: ingest runs ~12 SQL statements per message, 10-35 ms a message on a busy 2-core
-# machine, so 1,000 deliveries keep the test well under a minute; a 200-event batch (the
-# product's own tasks.BATCH_SIZE) then takes seconds, a wide window to kill it in.
-TOTAL = 1000  # deliveries
-BATCH = tasks.BATCH_SIZE  # raw events per job
-IN_FLIGHT = 80  # kill once the running batch has inserted this many (uncommitted) messages
+TOTAL = 1000  # deliveries: one batch committed before the worker starts, then the killed one
 GRACE = 0.5  # SWEEP_RAW_EVENT_GRACE_SECONDS, for the test's app and the worker alike
-KILL_DEADLINE = 45.0  # seconds for the worker to start and reach the middle of its second batch
+KILL_DEADLINE = 45.0  # seconds for the worker to start and write its first batch
 DRAIN_DEADLINE = 90.0  # seconds for the burst worker to empty the queue (a bound, not a target)
 
 
@@ -139,7 +136,8 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis, tmp_path)
     started = time.monotonic()
     app = make_app(POSTGRES_URL, REDIS_URL=REDIS_URL, RATELIMIT_STORAGE_URI=REDIS_URL,
                    SWEEP_RAW_EVENT_GRACE_SECONDS=GRACE)
-    queue = Queue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
+    backend = app.extensions["tawasul_jobs"]
+    queue = backend.queue
     started_jobs = StartedJobRegistry(queue=queue)
     demo = DemoConnector()
     with app.app_context():
@@ -151,17 +149,22 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis, tmp_path)
             channel_id, [RawPayload(body=demo.payload_at(n), dedup_key=f"demo-{n}") for n in range(TOTAL)])
         recorded_at = time.monotonic()
         assert None not in raw_ids and len(set(raw_ids)) == TOTAL
-        for start in range(0, TOTAL, BATCH):
-            app.extensions["tawasul_jobs"].enqueue(tasks.process_raw_events, raw_ids[start:start + BATCH])
-    assert len(queue) == len(range(0, TOTAL, BATCH))
+        assert ingest.process_pending() == PENDING_BATCH  # some work done before the crash
+        backend.kick(tasks.ingest_pending)
+        backend.kick(tasks.ingest_pending)  # a second webhook while the first kick waits: no second job
+    assert len(queue) == 1
 
-    env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": REDIS_URL, "JOB_QUEUE": queue.name,
            "TAWASUL_INSTANCE_PATH": str(tmp_path / "worker"), "SWEEP_RAW_EVENT_GRACE_SECONDS": str(GRACE)}
     log = tmp_path / "worker.log"
     probe = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    blocker_engine = create_engine(POSTGRES_URL)
+    blocker = blocker_engine.connect()
     workers: list[subprocess.Popen] = []
     try:
-        # 1. Run the real worker; kill it and its work-horse while a later batch is half written.
+        # 1. Block writes to raw_events (SHARE mode still lets a worker claim rows FOR UPDATE):
+        # the worker's batch writes its messages, then waits to mark its payloads processed.
+        blocker.execute(text("LOCK TABLE raw_events IN SHARE MODE"))
         worker = start_worker(env, log)
         workers.append(worker)
         deadline = time.monotonic() + KILL_DEADLINE
@@ -173,44 +176,40 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis, tmp_path)
                 # A sequence is not transactional: it shows the rows the open transaction inserted.
                 last_value, called = conn.execute(text("SELECT last_value, is_called FROM messages_id_seq")).one()
                 inserted = last_value if called else 0
+                blocked = conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
                 running = started_jobs.get_job_ids(cleanup=False)
-                if BATCH <= committed < TOTAL and inserted - committed >= IN_FLIGHT and running:
+                if inserted > committed and blocked and running:
                     horses = {pid for pid, pgrp in session_members(worker.pid).items() if pgrp != worker.pid}
                     kill_session(worker)
                     killed_at = time.monotonic()
                     break
                 time.sleep(0.01)
+        blocker.rollback()
         assert worker.returncode == -signal.SIGKILL
         assert horses, "no work-horse was running"
         assert not session_members(worker.pid), "a process of the worker survived the kill"
 
-        # The kill really hit the middle of a batch: its job never finished, nothing of it was
-        # committed, some (not all) messages are stored, and rq still believes the job runs.
-        [killed_job_id] = running
-        killed_ids = Job.fetch(killed_job_id, connection=redis, serializer=JSONSerializer).args[0]
+        # The kill really hit the middle of a batch: nothing of it was committed, the first
+        # batch is stored, every other payload is still pending, and rq believes the job runs.
         with probe.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM messages")) == committed
-            statuses = conn.execute(
-                select(RawEvent.status, func.count()).where(RawEvent.id.in_(killed_ids)).group_by(RawEvent.status)
-            ).all()
-        assert dict(statuses) == {"pending": len(killed_ids)}
-        assert 0 < committed < TOTAL and committed % BATCH == 0
+            statuses = dict(conn.execute(select(RawEvent.status, func.count()).group_by(RawEvent.status)).all())
+        assert 0 < committed < TOTAL
+        assert statuses == {"processed": PENDING_BATCH, "pending": TOTAL - PENDING_BATCH}
+        [killed_job_id] = running
         assert started_jobs.get_job_ids() == [killed_job_id]
         [(_, expires)] = redis.zrange(started_jobs.key, 0, -1, withscores=True)
         rq_window = expires - time.time()  # when rq's maintenance would first call the job abandoned
 
-        # 2. Recovery, the product's way: a fresh worker drains the untouched batches; once no
-        # job is waiting, the sweeper re-queues what is still pending after the grace.
-        with app.app_context():
-            tasks.sweep()
-        assert queue.count == TOTAL // BATCH - committed // BATCH - 1  # backlog: nothing re-queued yet
-        drained_in = run_burst(env, log, workers)
+        # 2. Recovery, the product's way: once the grace has passed, the sweeper sees pending
+        # payloads and kicks ingest again (twice: still one job); a fresh worker drains it all.
+        assert len(queue) == 0
         time.sleep(max(0.0, GRACE - (time.monotonic() - recorded_at)) + 0.1)
         with app.app_context():
             tasks.sweep()
-        swept = [Job.fetch(j, connection=redis, serializer=JSONSerializer).args[0] for j in queue.job_ids]
-        assert set(killed_ids) == {i for ids in swept for i in ids}
-        drained_in += run_burst(env, log, workers)
+            tasks.sweep()
+        assert len(queue) == 1
+        drained_in = run_burst(env, log, workers)
 
         assert len(queue) == 0
         assert FailedJobRegistry(queue=queue).count == 0
@@ -228,6 +227,8 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis, tmp_path)
     finally:
         for proc in workers:
             kill_session(proc)  # also any horse orphaned by a failed assertion
+        blocker.close()
+        blocker_engine.dispose()
         probe.dispose()
 
     # 4. Every message exactly once, nothing pending, nothing failed, nothing left running.

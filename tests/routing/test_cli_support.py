@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from routing.cli_support import classify_file, classify_jsonl, evaluate_file, summary_lines
+from routing.cli_support import classify_file, classify_jsonl, evaluate_file, summary_lines, usable_extra_rows
 
 FIELDS = {"id", "intent", "confidence", "lang", "sentiment", "urgent"}
 
@@ -46,3 +46,22 @@ def test_evaluate_file_needs_labels(trained, tmp_path):
     path.write_text('{"id": 1, "text": "hi"}\n', "utf-8")
     with pytest.raises(ValueError, match="row 1"):
         evaluate_file(trained, path)
+
+
+def test_extra_rows_train_but_never_test(test_rows):
+    labels = {"billing", "roaming"}
+    rows = [
+        {"text": "wen el roaming?", "intent": "billing"},
+        {"text": "  WEN el roaming?? ", "intent": "roaming", "sentiment": "negative", "urgent": True},  # same text
+        {"text": test_rows[0]["text"], "intent": test_rows[0]["intent"]},  # a test message: held out
+        {"text": "   ", "intent": "billing"},  # nothing to read
+        {"text": "fatora", "intent": "weather"},  # not a label the model has
+        {"text": 5, "intent": "billing"},
+        {"id": "label-9", "text": "ليش الفاتورة غالية", "intent": "billing", "sentiment": "sad"},
+    ]
+    usable = usable_extra_rows(rows, labels | {test_rows[0]["intent"]}, test_rows)
+    assert [(row["text"], row["intent"]) for row in usable] == [
+        ("  WEN el roaming?? ", "roaming"), ("ليش الفاتورة غالية", "billing")]
+    assert (usable[0]["sentiment"], usable[0]["urgent"], usable[0]["lang"]) == ("negative", True, "arabizi")
+    assert (usable[1]["id"], usable[1]["sentiment"], usable[1]["urgent"], usable[1]["lang"]) == (
+        "label-9", "neutral", False, "ar")
