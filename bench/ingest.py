@@ -879,9 +879,14 @@ def main(argv: list[str] | None = None) -> int:
     from app import create_app
 
     app = create_app()
+    driver = create_engine(sqlalchemy_url(database_url(DRIVER_DB_NAME)))
+    # One bench at a time on this server: they share the schema and the Redis db.
+    bench_lock = driver.connect()
+    if not bench_lock.execute(text("SELECT pg_try_advisory_lock(7405)")).scalar():
+        print("another bench/ingest.py is running on this PostgreSQL: waiting for it ...", flush=True)
+        bench_lock.execute(text("SELECT pg_advisory_lock(7405)"))
     print("training the intent model once for every run ...", flush=True)
     model, model_version = train_model(app)
-    driver = create_engine(sqlalchemy_url(database_url(DRIVER_DB_NAME)))
     redis = Redis.from_url(REDIS_URL)
     e2e: list[EndToEnd] = []
     floor: list[tuple[float, int]] = []
@@ -899,6 +904,7 @@ def main(argv: list[str] | None = None) -> int:
         redis.flushdb()
         redis.close()
         drop_schema(driver)
+        bench_lock.close()
         driver.dispose()
         if not args.keep_logs:
             shutil.rmtree(logs, ignore_errors=True)
