@@ -11,6 +11,10 @@ Two pipelines over the same deliveries, in the same run:
   executemany per delivery through SQLAlchemy Core and announced with one Socket.IO emit per
   delivery: what the machine allows, with no product logic.
 
+Each end-to-end run starts from a schema that already holds another channel's traffic
+(``--history``, ingested untimed through the product's services) and has planner statistics
+(ANALYZE), as any deployment has after its first minute of autovacuum.
+
 One intent model is trained at the start (the shipped data, default configuration) and made the
 active version of every run's fresh schema, so the end-to-end pipeline classifies each new
 conversation (intent, confidence, sentiment, urgency) as production does. Routing rules and
@@ -264,9 +268,13 @@ def train_model(app) -> tuple[Any, dict[str, Any]]:
                    "config": model.config.name, "train_rows": int(model.info["n_train"])}
 
 
-def prepare_app_database(app, channel_name: str, model_version: dict[str, Any]) -> int:
+def prepare_app_database(app, channel_name: str, model_version: dict[str, Any],
+                         history: Corpus | None = None) -> int:
     """Migrate the fresh schema, make the trained model its active version, create an admin and
-    the WhatsApp channel; the channel's id."""
+    the WhatsApp channel; the channel's id. With ``history``, another channel's earlier traffic
+    is ingested first and the tables analysed, as autovacuum has done in any deployment that has
+    run for a minute: a schema created seconds ago has no planner statistics, and its plans
+    (scans where an index fits) are not those of production."""
     from flask_migrate import upgrade
 
     from inbox.extensions import db
@@ -286,9 +294,29 @@ def prepare_app_database(app, channel_name: str, model_version: dict[str, Any]) 
             "account_id": PHONE_NUMBER_ID, "access_token": "bench-token", "app_secret": APP_SECRET,
             "verify_token": VERIFY_TOKEN})
         channel_id = channel.id
+        if history is not None:
+            ingest_history(admin, history)
         db.session.remove()
         db.engine.dispose()
     return channel_id
+
+
+def ingest_history(admin, history: Corpus) -> None:
+    """In this process, before the timed run: ``history`` on a channel of its own, stored and
+    ingested through the product's own services, then ANALYZE."""
+    from inbox.extensions import db
+    from inbox.services import channels, ingest, webhooks
+
+    channel = channels.save_channel(admin, None, "whatsapp", "WhatsApp history", "Care", {
+        "account_id": PHONE_NUMBER_ID, "access_token": "bench-token", "app_secret": APP_SECRET,
+        "verify_token": VERIFY_TOKEN})
+    for delivery in history.deliveries:
+        webhooks.accept("whatsapp", channel.id, {"X-Hub-Signature-256": delivery.signature}, delivery.body)
+    while ingest.process_pending():
+        pass
+    db.session.commit()
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
 
 
 # ---- end to end ------------------------------------------------------------------------------
@@ -554,13 +582,14 @@ def post_deliveries(url: str, stream: list[Delivery], clients: int, timeout: flo
     return result
 
 
-def message_count(engine: Engine) -> int:
+def message_count(engine: Engine, channel_id: int) -> int:
     with engine.connect() as connection:
-        return connection.execute(text("SELECT count(*) FROM messages")).scalar_one()
+        return connection.execute(text("SELECT count(*) FROM messages WHERE channel_id = :c"),
+                                  {"c": channel_id}).scalar_one()
 
 
 def wait_until_drained(engine: Engine, queue: Queue, announcements: Announcements, expected: int,
-                       processes: list[subprocess.Popen], timeout: float) -> float:
+                       processes: list[subprocess.Popen], timeout: float, channel_id: int) -> float:
     """Poll until ``expected`` messages are stored and announced and no job is queued or
     running; the perf_counter time at which that was first seen."""
     started, registry = time.perf_counter(), StartedJobRegistry(queue=queue)
@@ -569,13 +598,13 @@ def wait_until_drained(engine: Engine, queue: Queue, announcements: Announcement
             raise RuntimeError("a server or worker process exited during the run (see the logs)")
         if FailedJobRegistry(queue=queue).count:
             raise RuntimeError("a job failed for good (see the worker logs)")
-        stored = message_count(engine)
+        stored = message_count(engine, channel_id)
         if (stored >= expected and len(announcements.message_ids) >= expected
                 and queue.count == 0 and registry.count == 0):
             return time.perf_counter()
         time.sleep(0.05)
-    raise TimeoutError(f"not drained within {timeout:.0f} s: {message_count(engine)} of {expected} messages "
-                       f"stored, {len(announcements.message_ids)} announced, {queue.count} jobs queued")
+    raise TimeoutError(f"not drained within {timeout:.0f} s: {message_count(engine, channel_id)} of {expected} "
+                       f"messages stored, {len(announcements.message_ids)} announced, {queue.count} jobs queued")
 
 
 def job_statistics(queue: Queue, max_retries: int, messages: int) -> dict[str, Any]:
@@ -603,17 +632,18 @@ def job_statistics(queue: Queue, max_retries: int, messages: int) -> dict[str, A
             "retried_jobs": sum(1 for j in jobs if j.retries_left is not None and j.retries_left < max_retries)}
 
 
-def database_facts(engine: Engine) -> dict[str, int]:
+def database_facts(engine: Engine, channel_id: int) -> dict[str, int]:
+    """What the timed run stored on its channel (the history's channel is left out)."""
     queries = {
-        "messages": "SELECT count(*) FROM messages",
-        "distinct_external_ids": "SELECT count(DISTINCT (channel_id, external_id)) FROM messages",
-        "raw_events": "SELECT count(*) FROM raw_events",
-        "raw_events_not_processed": "SELECT count(*) FROM raw_events WHERE status <> 'processed'",
-        "conversations": "SELECT count(*) FROM conversations",
-        "customers": "SELECT count(*) FROM customers",
+        "messages": "SELECT count(*) FROM messages WHERE channel_id = :c",
+        "distinct_external_ids": "SELECT count(DISTINCT external_id) FROM messages WHERE channel_id = :c",
+        "raw_events": "SELECT count(*) FROM raw_events WHERE channel_id = :c",
+        "raw_events_not_processed": "SELECT count(*) FROM raw_events WHERE channel_id = :c AND status <> 'processed'",
+        "conversations": "SELECT count(*) FROM conversations WHERE channel_id = :c",
+        "customers": "SELECT count(DISTINCT customer_id) FROM conversations WHERE channel_id = :c",
     }
     with engine.connect() as connection:
-        return {name: connection.execute(text(sql)).scalar_one() for name, sql in queries.items()}
+        return {name: connection.execute(text(sql), {"c": channel_id}).scalar_one() for name, sql in queries.items()}
 
 
 @dataclass
@@ -636,12 +666,12 @@ class EndToEnd:
 
 
 def run_end_to_end(app, corpus: Corpus, redis: Redis, driver: Engine, args, logs: Path,
-                   env: dict[str, str], model_version: dict[str, Any]) -> EndToEnd:
+                   env: dict[str, str], model_version: dict[str, Any], history: Corpus | None) -> EndToEnd:
     """One end-to-end run on a fresh schema and Redis db; every subprocess stopped at the end."""
     reset_schema(driver)
     redis.flushdb()
     channel_name = f"WhatsApp bench {secrets.token_hex(4)}"
-    channel_id = prepare_app_database(app, channel_name, model_version)
+    channel_id = prepare_app_database(app, channel_name, model_version, history)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     queue = Queue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
@@ -657,7 +687,8 @@ def run_end_to_end(app, corpus: Corpus, redis: Redis, driver: Engine, args, logs
                                  timeout=30)
         if posted.errors:
             raise RuntimeError(f"{len(posted.errors)} POSTs failed, first: {posted.errors[0]}")
-        done = wait_until_drained(driver, queue, announcements, corpus.unique_messages, processes, args.timeout)
+        done = wait_until_drained(driver, queue, announcements, corpus.unique_messages, processes, args.timeout,
+                                  channel_id)
         seconds = done - posted.first_post
         cpu_after = cpu_snapshot(processes)
         time.sleep(0.3)  # let a late duplicate announcement, if any, arrive before counting
@@ -665,7 +696,7 @@ def run_end_to_end(app, corpus: Corpus, redis: Redis, driver: Engine, args, logs
             seconds=seconds, rate=corpus.unique_messages / seconds, latencies=posted.latencies,
             post_errors=posted.errors, failed_jobs=FailedJobRegistry(queue=queue).count,
             retries_pending=ScheduledJobRegistry(queue=queue).count,
-            posting_seconds=posted.last_answer - posted.first_post, facts=database_facts(driver),
+            posting_seconds=posted.last_answer - posted.first_post, facts=database_facts(driver, channel_id),
             announced=Counter(announcements.events), announced_items=Counter(announcements.items),
             announced_messages=len(announcements.message_ids),
             foreign_events=announcements.foreign, jobs=job_statistics(queue, len(app.config["JOB_RETRY_INTERVALS"]),
@@ -865,6 +896,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=None,
                         help="max seconds for one run to drain (default: messages / 10, at least 300)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--history", type=int, default=5_000,
+                        help="messages ingested (untimed) on another channel first, then ANALYZE "
+                             "(default 5,000; 0: none)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the server and worker logs, print where")
     return parser.parse_args(argv)
 
@@ -873,6 +907,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.timeout = args.timeout or max(300.0, args.messages / 10)
     corpus = make_corpus(args.messages, args.customers, args.duplicates, args.seed)
+    history = make_corpus(args.history, max(1, args.history // 5), 0.0, args.seed + 1) if args.history else None
     logs = Path(tempfile.mkdtemp(prefix="tawasul-bench-"))
     env = app_environment(logs / "instance", secrets.token_hex(32))
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "TAWASUL_INSTANCE_PATH")})
@@ -894,7 +929,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         redis.flushdb()
         for number in range(1, args.runs + 1):
-            e2e.append(run_end_to_end(app, corpus, redis, driver, args, logs, env, model_version))
+            e2e.append(run_end_to_end(app, corpus, redis, driver, args, logs, env, model_version, history))
             print(f"run {number}: end to end {e2e[-1].rate:,.0f} msgs/s ({e2e[-1].seconds:.1f} s)", flush=True)
             floor.append(run_floor(corpus, driver, redis, model))
             print(f"run {number}: bare floor {corpus.unique_messages / floor[-1][0]:,.0f} msgs/s "

@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy import any_, bindparam, event, text
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
@@ -96,6 +97,30 @@ def bulk_insert(model, rows: list[dict], returning: tuple[str, ...] = ("id",),
         f"RETURNING {', '.join(quote(name) for name in returning)}")
     encoded = json.dumps(rows, ensure_ascii=False, default=_json_value)
     return sorted(db.session.execute(statement, {"rows": encoded}).all(), key=lambda r: r[0])
+
+
+def bulk_update(model, rows: list[dict]) -> None:
+    """Set each row's columns on the row with its ``id`` (every row names the same columns).
+    On PostgreSQL one ``UPDATE … FROM json_to_recordset(…)`` statement, whatever the number of
+    rows; elsewhere an executemany."""
+    if not rows:
+        return
+    table = model.__table__
+    names = [name for name in rows[0] if name != "id"]
+    if not is_postgresql():
+        statement = (sa_update(table).where(table.c.id == bindparam("v_id"))
+                     .values({name: bindparam("v_" + name) for name in names}))
+        db.session.execute(statement, [{"v_" + k: v for k, v in row.items()} for row in rows])
+        return
+    dialect = db.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote_identifier
+    definitions = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in ["id", *names])
+    assignments = ", ".join(f"{quote(name)} = changed.{quote(name)}" for name in names)
+    db.session.execute(text(
+        f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {assignments} "
+        f"FROM json_to_recordset(CAST(:rows AS json)) AS changed ({definitions}) "
+        f"WHERE {dialect.identifier_preparer.format_table(table)}.id = changed.id"),
+        {"rows": json.dumps(rows, ensure_ascii=False, default=_json_value)})
 
 
 def _with_defaults(table, rows: list[dict]) -> list[dict]:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, text, tuple_, update
 
 from connectors.types import OUTBOUND, InboundMessage
-from inbox.db import among, bulk_insert, insert_returning_ids
+from inbox.db import among, bulk_insert, bulk_update, insert_returning_ids, is_postgresql
 from inbox.extensions import db
 from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message
 from inbox.models.base import utcnow
@@ -32,6 +32,7 @@ from routing.normalize import clean_for_storage
 PREVIEW_LENGTH = 280
 CHUNK = 500  # (thread, customer) pairs per IN (...) list
 LAST_SEEN_PRECISION = timedelta(seconds=5)  # of a channel's last-message time
+CUSTOMER_LOCK_SPACE = 0x7A5C  # the first key of our advisory locks on customers
 
 
 @dataclass
@@ -147,13 +148,11 @@ def _authors(messages: list[InboundMessage]) -> dict[tuple[str, str], Author]:
     missing = sorted(key for key in latest if key not in found)
     if missing:
         found.update(_create_identities([latest[key] for key in missing]))
-    _lock(sorted(a.identity_id for a in found.values()))
+    _lock_customers(sorted({a.customer_id for a in found.values()}))
     renamed = [(found[key], _author_name(m)) for key, m in latest.items()
                if m.author_name and found[key].name != _author_name(m)]
     if renamed:
-        db.session.execute(update(Identity.__table__).where(Identity.__table__.c.id == bindparam("b_id"))
-                           .values(display_name=bindparam("b_name")).execution_options(synchronize_session=False),
-                           [{"b_id": author.identity_id, "b_name": name} for author, name in renamed])
+        bulk_update(Identity, [{"id": author.identity_id, "display_name": name} for author, name in renamed])
         for author, name in renamed:
             author.name = name
     return found
@@ -198,13 +197,15 @@ def _create_identities(messages: list[InboundMessage]) -> dict[tuple[str, str], 
     return inserted
 
 
-def _lock(identity_ids: list[int]) -> None:
-    """Batches about the same customers take turns (PostgreSQL; SQLite has one writer)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    if identity_ids:
-        db.session.execute(select(Identity.id).where(among(Identity.id, identity_ids)).order_by(Identity.id)
-                           .with_for_update())
+def _lock_customers(customer_ids: list[int]) -> None:
+    """Batches about the same customers take turns (PostgreSQL; SQLite has one writer): a
+    transaction-scoped advisory lock per customer, taken in id order so two batches never wait
+    on each other in a circle. Advisory locks live in memory: no row is written to take one."""
+    if customer_ids and is_postgresql():
+        db.session.execute(text(
+            "SELECT pg_advisory_xact_lock(:space, locked.id) FROM "
+            "(SELECT id FROM unnest(CAST(:ids AS integer[])) AS id ORDER BY id) AS locked"),
+            {"space": CUSTOMER_LOCK_SPACE, "ids": customer_ids})
 
 
 def _stored_before(items: list[tuple[Channel, InboundMessage]]) -> set[tuple[int, str]]:
@@ -397,14 +398,8 @@ def _write(messages: list[Stored], threads: list[Thread], now: datetime) -> None
                 for t in new]
         for thread, conversation_id in zip(new, insert_returning_ids(Conversation, rows), strict=True):
             thread.id = conversation_id
-    # Bound names must differ from the columns' own in an executemany UPDATE.
-    changed = [{"v_" + k: v for k, v in {**t.values(), "id": t.id, "updated_at": now}.items()}
-               for t in threads if t.changed and not t.created]
-    if changed:
-        columns = [k[2:] for k in changed[0] if k != "v_id"]
-        db.session.execute(update(Conversation.__table__).where(Conversation.__table__.c.id == bindparam("v_id"))
-                           .values({k: bindparam("v_" + k) for k in columns})
-                           .execution_options(synchronize_session=False), changed)
+    bulk_update(Conversation, [{**t.values(), "id": t.id, "updated_at": now}
+                               for t in threads if t.changed and not t.created])
     reopened = [t.id for t in threads if t.reopened]
     if reopened:
         db.session.execute(update(Conversation).where(among(Conversation.id, reopened)).values(resolved_at=None)
