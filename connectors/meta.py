@@ -8,9 +8,11 @@ access logs), ``app_secret`` (webhook HMAC), ``verify_token`` (subscription hand
 tokens) and optional ``timeout`` (seconds).
 
 ``OutboundMessage`` conventions: a private message whose ``in_reply_to`` is a comment id
-(digits, or ``POSTID_COMMENTID``) is sent as a private reply to that comment; message ids
-(``m_...``, Instagram's base64 ids) never look like that. ``template="HUMAN_AGENT"`` sends
-with Meta's Human Agent tag (a human's reply up to 7 days after the customer's message).
+(digits, or ``POSTID_COMMENTID``) is sent as a private reply to that comment (Meta's
+Private Replies: ``POST /{account_id}/messages`` with ``recipient.comment_id``, one per
+comment, within 7 days of it); message ids (``m_...``, Instagram's base64 ids) never look
+like that. ``template="HUMAN_AGENT"`` sends with Meta's Human Agent tag (a human's reply up
+to 7 days after the customer's message).
 
 Both platforms are pushed *and* polled: the poll is a reconciliation through the Graph
 API's read side that ingests what a lost webhook never delivered (``connectors.meta_read``).
@@ -60,6 +62,16 @@ HUMAN_AGENT_TAG = "HUMAN_AGENT"
 EVENT_LISTS = ("messaging", "standby", "changes")  # standby: another app owns the thread
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80002, 80006}
 WINDOW_SUBCODES = {2018278, 2534022}  # Messenger, Instagram: "sent outside of allowed window"
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+# Private Replies' own refusals, as ``error.code``: (#10900) "Activity already replied to",
+# (#10901) "Activity replying time expired", (#10902) "not a Replyable activity",
+# (#10903) "This user can't reply to this activity".
+PRIVATE_REPLY_REFUSALS = {
+    10900: "This comment already has a private reply: {label} allows only one per comment.",
+    10901: "The comment is more than 7 days old: {label} allows a private reply only within 7 days of it.",
+    10902: "{label} does not allow a private reply to this comment ({detail}).",
+    10903: "{label} does not allow a private reply to this comment ({detail}).",
+}
 TOKEN_CAUSES = {
     463: "it has expired",
     460: "its session was invalidated (a password change or a security check)",
@@ -113,6 +125,8 @@ def graph_error(label: str, status: int, body: Any, headers: Mapping[str, str]) 
     if code in RATE_LIMIT_CODES or (code is None and status == 429):
         wait = regain_access_seconds(headers) or retry_after_seconds(headers)
         return RateLimited(f"{label} is limiting this account's requests: {detail}. It will be retried.", tag, wait)
+    if code in PRIVATE_REPLY_REFUSALS:
+        return PermanentError(PRIVATE_REPLY_REFUSALS[code].format(label=label, detail=detail), tag)
     if code == 190:
         cause = TOKEN_CAUSES.get(sub, "it was rejected")
         return AuthError(f"The {label} access token no longer works: {cause}. Reconnect the channel "
@@ -129,6 +143,11 @@ def graph_error(label: str, status: int, body: Any, headers: Mapping[str, str]) 
     if error.get("is_transient") or code in (1, 2) or status >= 500:
         return TransientError(f"{label} had a temporary problem: {detail}. It will be retried.", tag)
     return PermanentError(f"{label} refused the request: {detail}.", tag)
+
+
+def is_comment_id(value: str | None) -> bool:
+    """A comment's id (digits, or ``POSTID_COMMENTID``), never a message's (``m_...``, base64)."""
+    return bool(value and COMMENT_ID.fullmatch(value))
 
 
 def _now() -> datetime:
@@ -161,6 +180,10 @@ class MetaConnector(Connector):
     # channel's ``poll_interval`` setting, so admins set this value there.
     default_poll_interval: ClassVar[int] = 300
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
+    # A private reply to a public comment (Messenger / Instagram DM): one per comment, within
+    # ``private_reply_window`` of it, whatever the 24-hour window says.
+    private_replies: ClassVar[bool] = True
+    private_reply_window: ClassVar[timedelta] = PRIVATE_REPLY_WINDOW
     setting_keys: ClassVar[tuple[str, ...]] = (
         "account_id", "access_token", "app_secret", "verify_token", "graph_base", "timeout")
     secret_keys: ClassVar[tuple[str, ...]] = ("access_token", "app_secret", "verify_token")
@@ -168,7 +191,8 @@ class MetaConnector(Connector):
     webhook_object: ClassVar[str]  # the envelope's "object"
     messaging_type: ClassVar[str | None] = None  # Messenger wants "RESPONSE" on replies
     profile_field: ClassVar[str]  # what the health check shows: the Page name, the IG username
-    messages_path: ClassVar[str]  # DMs and private replies; "{account_id}" is filled in
+    messages_path: ClassVar[str]  # DMs; "{account_id}" is filled in
+    private_reply_path: ClassVar[str] = "/{account_id}/messages"  # Private Replies' documented endpoint
     reply_path: ClassVar[str]  # public replies; "{comment_id}" is filled in
     # The read API (see connectors.meta_read); "{account_id}" is filled in.
     conversations_path: ClassVar[str]
@@ -337,13 +361,27 @@ class MetaConnector(Connector):
             path = self.reply_path.format(comment_id=message.in_reply_to)
             data = self.graph("POST", path, json={"message": message.text})
             return self._sent(data, "id")
+        if is_comment_id(message.in_reply_to):
+            return self._private_reply(message)
         path = self.messages_path.format(account_id=self.account_id)
         data = self.graph("POST", path, json=self.private_body(message))
         return self._sent(data, "message_id")
 
+    def _private_reply(self, message: OutboundMessage) -> SendResult:
+        """A private reply to a comment. Outside the 7 days Meta may answer with the
+        24-hour window's error, which would misdirect the agent: that is said plainly."""
+        if not self.account_id:
+            raise PermanentError(f"The {self.label} channel has no account id: set account_id.")
+        path = self.private_reply_path.format(account_id=self.account_id)
+        try:
+            data = self.graph("POST", path, json=self.private_body(message))
+        except WindowClosed as exc:
+            raise PermanentError(PRIVATE_REPLY_REFUSALS[10901].format(label=self.label), exc.code) from exc
+        return self._sent(data, "message_id")
+
     def private_body(self, message: OutboundMessage) -> dict[str, Any]:
         body: dict[str, Any] = {}
-        if message.in_reply_to and COMMENT_ID.fullmatch(message.in_reply_to):
+        if is_comment_id(message.in_reply_to):
             body["recipient"] = {"comment_id": message.in_reply_to}  # a private reply to a comment
         elif message.recipient_id:
             body["recipient"] = {"id": message.recipient_id}

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox.models import Conversation, Message
+from inbox.models.base import utcnow
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -34,7 +35,17 @@ def conversation_fields(conversation: Any, channel: Any, customer_name: str) -> 
         "preview": conversation.preview,
         "last_message_at": _iso(conversation.last_message_at),
         "created_at": _iso(conversation.created_at),
+        **sla_fields(conversation),
     }
+
+
+def sla_fields(conversation: Any) -> dict[str, Any]:
+    """The due times of the SLA targets still running, and the earliest of them."""
+    due = {name: getattr(conversation, name, None)
+           for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at")}
+    earliest = min((d for d in due.values() if d is not None), default=None)
+    return {**{name: _iso(value) for name, value in due.items()}, "sla_due_at": _iso(earliest),
+            "sla_breached": earliest is not None and earliest <= utcnow()}
 
 
 def message_payload(message: Message) -> dict[str, Any]:

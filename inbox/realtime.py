@@ -74,6 +74,12 @@ def message_announcement(payload: dict[str, Any], conversation: dict[str, Any]) 
                                                                   conversation["assignee_id"])))
 
 
+def breach_announcement(conversation: Conversation, breach: dict[str, Any]) -> Announcement:
+    """An SLA target missed: supervisors and the conversation's team hear it (not each agent)."""
+    rooms = [SUPERVISORS_ROOM] + ([team_room(conversation.team_id)] if conversation.team_id else [])
+    return Announcement("sla_breached", {"conversation_id": conversation.id, **breach}, tuple(rooms))
+
+
 def announce(announcements: list[Announcement]) -> None:
     """One emit per event and audience, in order of first appearance: a batch of hundreds of
     messages is a handful of emits, and a screen applies a list at once instead of being
@@ -95,6 +101,13 @@ def message_created(message: Message) -> None:
 
 def message_updated(message: Message) -> None:
     announce([about_message(message, created=False)])
+
+
+def supervisor_alerted(conversation: Conversation, why: dict[str, Any]) -> None:
+    """A conversation waited past the ladder's "alert a supervisor" step with no agent free."""
+    payload = {"conversation": conversation_payload(conversation), "reason": why.get("reason"),
+               "detail": why.get("detail"), "waited_seconds": why.get("waited_seconds")}
+    announce([Announcement("supervisor_alerted", payload, (SUPERVISORS_ROOM,))])
 
 
 def end_user_sessions(user_id: int) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,7 +9,16 @@ from flask_login import current_user
 from inbox.admin import bp
 from inbox.auth.decorators import admin_only
 from inbox.models import Channel
-from inbox.services import channels, directory, model_versions, users
+from inbox.services import (
+    agents,
+    channels,
+    directory,
+    model_versions,
+    routing_rules,
+    routing_settings,
+    sla_settings,
+    users,
+)
 from inbox.services.errors import InvalidInput, NotFound
 
 
@@ -185,3 +196,190 @@ def activate_model(version_id: int):
         return redirect(url_for("admin.models"), 303)
     flash(_("Version %(version)s classifies new conversations now.", version=version.version), "info")
     return redirect(url_for("admin.models"), 303)
+
+
+# ---- SLA policies and business hours ---------------------------------------------------------
+def _sla_page(values: sla_settings.SlaForm | None = None, errors: dict[str, str] | None = None, status: int = 200):
+    return render_template("admin/sla.html", form=values or sla_settings.form(), errors=errors or {},
+                           weekdays=sla_settings.WEEKDAYS, targets=sla_settings.TARGET_FIELDS), status
+
+
+def _posted_overrides() -> list[dict[str, str]]:
+    columns = [request.form.getlist(f"override-{key}") for key in ("name", "first_day", "last_day", "hours")]
+    return [dict(zip(("name", "first_day", "last_day", "hours"), row, strict=True))
+            for row in zip(*columns, strict=False)]
+
+
+@bp.get("/sla")
+@admin_only
+def sla():
+    return _sla_page()
+
+
+@bp.post("/sla/policies")
+@admin_only
+def save_sla_policies():
+    try:
+        sla_settings.save_policies(_me(), request.form.to_dict())
+    except sla_settings.SettingsInvalid as exc:
+        shown = sla_settings.form()
+        posted = {k: request.form.get(k, "") for k in shown.policies}
+        return _sla_page(sla_settings.SlaForm(posted, shown.hours, shown.overrides), exc.errors, 422)
+    flash(_("SLA policies saved: conversations opened from now on use them."), "info")
+    return redirect(url_for("admin.sla"), 303)
+
+
+@bp.post("/sla/hours")
+@admin_only
+def save_business_hours():
+    overrides = _posted_overrides()
+    try:
+        sla_settings.save_business_hours(_me(), request.form.to_dict(), overrides)
+    except sla_settings.SettingsInvalid as exc:
+        shown = sla_settings.form()
+        posted = {k: request.form.get(k, "") for k in shown.hours}
+        return _sla_page(sla_settings.SlaForm(shown.policies, posted, overrides), exc.errors, 422)
+    flash(_("Business hours saved."), "info")
+    return redirect(url_for("admin.sla"), 303)
+
+
+# ---- routing: rules, dry-run, settings, teams and agents ----------------------------------
+def _routing_page(error: str | None = None, draft: str | None = None, trial=None, status: int = 200):
+    return render_template("admin/routing.html", rules=routing_rules.list_rules(), error=error, draft=draft,
+                           trial=trial, settings=routing_settings.get(), canned=agents.list_canned(),
+                           **directory.overview()), status
+
+
+@bp.get("/routing")
+@admin_only
+def routing():
+    return _routing_page()
+
+
+@bp.post("/routing/rules")
+@admin_only
+def create_rule():
+    try:
+        routing_rules.save_rule(_me(), None, routing_rules.parse_json(request.form.get("rule", "")))
+    except InvalidInput as exc:
+        return _routing_page(str(exc), request.form.get("rule"), status=422)
+    flash(_("Rule saved."), "info")
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.get("/routing/rules/<int:rule_id>")
+@admin_only
+def rule(rule_id: int):
+    try:
+        found = routing_rules.get_rule(rule_id)
+    except NotFound:
+        abort(404)
+    return render_template("admin/rule.html", rule=found, error=None,
+                           text=json.dumps({k: v for k, v in found.as_dict().items() if k != "id"},
+                                           ensure_ascii=False, indent=2))
+
+
+@bp.post("/routing/rules/<int:rule_id>")
+@admin_only
+def save_rule(rule_id: int):
+    try:
+        routing_rules.save_rule(_me(), rule_id, routing_rules.parse_json(request.form.get("rule", "")))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        return render_template("admin/rule.html", rule=routing_rules.get_rule(rule_id), error=str(exc),
+                               text=request.form.get("rule", "")), 422
+    flash(_("Rule saved."), "info")
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.post("/routing/rules/<int:rule_id>/<any(up, down, enable, disable, delete):change>")
+@admin_only
+def change_rule(rule_id: int, change: str):
+    try:
+        if change in ("up", "down"):
+            routing_rules.move(_me(), rule_id, change)
+        elif change == "delete":
+            routing_rules.delete_rule(_me(), rule_id)
+        else:
+            routing_rules.set_enabled(_me(), rule_id, change == "enable")
+    except NotFound:
+        abort(404)
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.post("/routing/dry-run")
+@admin_only
+def dry_run():
+    form = request.form
+    try:
+        draft = None
+        if form.get("rule", "").strip():
+            draft = routing_rules.parse_rule(routing_rules.parse_json(form["rule"]))
+        trial = routing_rules.dry_run(
+            form.get("text", ""), int(form["channel_id"]) if form.get("channel_id", "").isdigit() else None,
+            form.get("public") == "1", agents.parse_names(form.get("customer_tags", "")),
+            {"inside": True, "outside": False}.get(form.get("business_hours", "")), draft=draft)
+    except InvalidInput as exc:
+        return _routing_page(str(exc), form.get("rule"), status=422)
+    return _routing_page(draft=form.get("rule"), trial=trial)
+
+
+@bp.post("/routing/settings")
+@admin_only
+def save_routing_settings():
+    form = request.form
+    try:
+        ladder = routing_rules.parse_json(form.get("ladder", ""))
+        weights = routing_rules.parse_json(form.get("weights", ""))
+        routing_settings.save(_me(), {
+            "triage_below": float(form.get("triage_below", "")), "ladder": ladder, "weights": weights,
+            "return_work_when_offline": form.get("return_work_when_offline") == "1",
+            "offline_grace_seconds": int(form.get("offline_grace_seconds", "")),
+            "skills": agents.parse_names(form.get("skills", ""))})
+    except ValueError:
+        return _routing_page(_("Numbers are needed for the threshold and the grace."), status=422)
+    except InvalidInput as exc:
+        return _routing_page(str(exc), status=422)
+    flash(_("Routing settings saved."), "info")
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.post("/teams/<int:team_id>/parent")
+@admin_only
+def set_team_parent(team_id: int):
+    parent = request.form.get("parent_id", "")
+    try:
+        agents.set_team_parent(_me(), team_id, int(parent) if parent.isdigit() else None)
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        return _routing_page(str(exc), status=422)
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.post("/users/<int:user_id>/routing")
+@admin_only
+def set_agent_routing(user_id: int):
+    form = request.form
+    try:
+        capacity = int(form.get("capacity", ""))
+        agents.set_agent_routing(_me(), user_id, agents.parse_names(form.get("skills", "")),
+                                 form.getlist("languages"), capacity)
+    except NotFound:
+        abort(404)
+    except ValueError:
+        return _routing_page(_("Capacity is a whole number."), status=422)
+    except InvalidInput as exc:
+        return _routing_page(str(exc), status=422)
+    return redirect(url_for("admin.routing"), 303)
+
+
+@bp.post("/canned")
+@admin_only
+def add_canned():
+    try:
+        agents.add_canned(_me(), request.form.get("title", ""), request.form.get("text", ""))
+    except InvalidInput as exc:
+        return _routing_page(str(exc), status=422)
+    return redirect(url_for("admin.routing"), 303)

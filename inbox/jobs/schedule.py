@@ -1,4 +1,4 @@
-"""Periodic work: poll each polled channel on its interval, sweep, check channel health.
+"""Periodic work: poll each polled channel on its interval, sweep, check SLA breaches and channel health.
 
 One loop serves both run modes: a thread of the web process in embedded mode, and
 `flask --app app scheduler` (one process) in production, which enqueues onto rq.
@@ -15,12 +15,15 @@ from sqlalchemy import select
 from connectors.registry import connector_class, polled_platforms
 from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
+from inbox.jobs.queue import kick
 from inbox.models import Channel
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
 SWEEP_EVERY = 30.0
+SLA_EVERY = 30.0
 HEALTH_EVERY = 600.0
+ASSIGN_EVERY = 15.0  # the escalation ladder's clock; capacity freeing kicks assignment at once
 
 
 def due_channels(last_run: dict[int, float], now: float) -> list[int]:
@@ -51,7 +54,9 @@ class Schedule:
     def __init__(self) -> None:
         self.last_poll: dict[int, float] = {}
         self.last_sweep = 0.0
+        self.last_sla = 0.0
         self.last_health = 0.0
+        self.last_assign = 0.0
 
     def tick(self, now: float) -> None:
         for channel_id in due_channels(self.last_poll, now):
@@ -60,6 +65,12 @@ class Schedule:
         if now - self.last_sweep >= SWEEP_EVERY:
             self.last_sweep = now
             enqueue(tasks.sweep)
+        if now - self.last_sla >= SLA_EVERY:
+            self.last_sla = now
+            enqueue(tasks.check_sla)
+        if now - self.last_assign >= ASSIGN_EVERY:
+            self.last_assign = now
+            kick(tasks.assign_waiting)
         if now - self.last_health >= HEALTH_EVERY:
             self.last_health = now
             for channel_id in health_check_channels():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from inbox.jobs.queue import enqueue, enqueue_in, kick, kicked
-from inbox.services import channels, ingest, maintenance, model_versions, outbox, polling
+from inbox.services import assignment, channels, ingest, maintenance, model_versions, outbox, polling, sla
 
 INGEST_BUDGET_SECONDS = 10.0  # then the job queues its successor, so other jobs get a turn
 
@@ -49,6 +49,19 @@ def train_intent_model(version_id: int, activate: bool = True) -> None:
     """An admin's "Retrain": ~10–30 s on the default configuration (no cross-validation), inside
     JOB_TIMEOUT_SECONDS; a version already trained is left alone, a failure is kept on it."""
     model_versions.train_version(version_id, activate=activate)
+
+
+def check_sla() -> None:
+    """Record SLA breaches that fell due since the last look and tell supervisors (every ~30 s)."""
+    sla.check_breaches()
+
+
+def assign_waiting() -> None:
+    """Conversations waiting in team queues get agents as capacity frees; the escalation ladder
+    climbs; the work of agents gone offline goes back to the queue (routing settings). Kicked when
+    capacity frees, and on the schedule."""
+    kicked(assign_waiting)
+    assignment.assign_waiting()
 
 
 def sweep() -> None:

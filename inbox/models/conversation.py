@@ -1,10 +1,10 @@
 """Conversations (tickets), their messages, notes, tags and event history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inbox.extensions import db
@@ -41,6 +41,8 @@ class Conversation(db.Model):
         Index("ix_conversations_assignee_status", "assignee_id", "status"),
         # Threading a DM into the customer's open conversation on that channel.
         Index("ix_conversations_customer_channel_status", "customer_id", "channel_id", "status"),
+        # The SLA breach job's scan.
+        Index("ix_conversations_sla_check_at", "sla_check_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +69,21 @@ class Conversation(db.Model):
     resolution_due_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # Routing (inbox/services/routing_decisions.py): an intent not trusted waits in triage with no
+    # team; public noise is stored resolved; queued_at is when it began waiting for an agent.
+    triage: Mapped[bool] = mapped_column(default=False, server_default=false())
+    noise: Mapped[bool] = mapped_column(default=False, server_default=false())
+    queued_at: Mapped[datetime | None]
+    supervisor_alerted_at: Mapped[datetime | None]  # the ladder alerts once per wait
+    # The SLA clock (inbox/services/sla.py): a due time is set while its target runs, None once met.
+    next_response_due_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]  # this episode's start: created, or last reopened
+    customer_waiting_since: Mapped[datetime | None]  # the oldest message the agents have not answered
+    last_agent_reply_at: Mapped[datetime | None]
+    paused_since: Mapped[datetime | None]  # pending: waiting on the customer
+    sla_pauses: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default="[]")  # ended pauses
+    sla_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the policy the clock runs on
+    sla_check_at: Mapped[datetime | None]  # when the breach job looks next (a due time not yet recorded)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -79,6 +96,17 @@ class Conversation(db.Model):
     )
     notes: Mapped[list[Note]] = relationship(order_by="Note.id")
     tags: Mapped[list[Tag]] = relationship(secondary=conversation_tags)
+
+    @property
+    def sla_due_at(self) -> datetime | None:
+        """The earliest due time of the SLA targets still running."""
+        due = (self.first_response_due_at, self.next_response_due_at, self.resolution_due_at)
+        return min((d for d in due if d is not None), default=None)
+
+    @property
+    def sla_remaining(self) -> timedelta | None:
+        """Until the earliest due time; negative once it has passed (the target is breached)."""
+        return None if self.sla_due_at is None else self.sla_due_at - utcnow()
 
 
 class Message(db.Model):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -11,6 +12,7 @@ from inbox.extensions import db
 from inbox.models.base import utcnow
 
 ROLES = ("agent", "supervisor", "admin")
+PRESENCES = ("online", "away", "offline")  # routing.assignment.PRESENCES
 
 team_members = Table(
     "team_members",
@@ -25,6 +27,8 @@ class Team(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    # A sub-team's waiting conversations may widen to its parent (the escalation ladder).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     members: Mapped[list[User]] = relationship(secondary=team_members, back_populates="teams")
@@ -44,6 +48,12 @@ class User(db.Model):
     # Part of the login cookie: bumping it ends every session of this user at once.
     session_version: Mapped[int] = mapped_column(default=1)
     capacity: Mapped[int] = mapped_column(default=8)
+    # Assignment (routing.assignment): what the agent handles, reads, and whether they are here.
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=lambda: ["ar"], server_default='["ar"]')
+    presence: Mapped[str] = mapped_column(String(16), default="offline", server_default="offline")
+    presence_changed_at: Mapped[datetime | None]
+    last_assigned_at: Mapped[datetime | None]  # "longest idle first"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")

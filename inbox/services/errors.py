@@ -11,3 +11,7 @@ class NotFound(ServiceError):
 
 class InvalidInput(ServiceError):
     pass
+
+
+class Forbidden(ServiceError):
+    """Seen, but not the caller's to change (an agent transferring another team's conversation)."""

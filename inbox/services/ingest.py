@@ -16,7 +16,7 @@ from inbox.extensions import db
 from inbox.models import Channel, Message, RawEvent
 from inbox.models.base import utcnow
 from inbox.payloads import conversation_fields, message_fields
-from inbox.services import channels, classification, delivery, ingest_store
+from inbox.services import channels, classification, delivery, ingest_store, routing_decisions, sla
 from routing.intent import MAX_CHARS
 from routing.normalize import clean_for_storage
 
@@ -156,6 +156,7 @@ def _store_run(run: list[tuple[Channel, InboundMessage]]) -> list[Ingested]:
         return []
     db.session.flush()  # Core statements below must see the ORM's pending changes
     result = ingest_store.store_new(run, _decide)
+    auto_replies = routing_decisions.record(result.threads)  # tags, assignments, auto-replies: ids exist now
     conversations = {}
     for thread in result.threads:
         payload = conversation_fields(thread, thread.channel, thread.customer_name)
@@ -164,6 +165,7 @@ def _store_run(run: list[tuple[Channel, InboundMessage]]) -> list[Ingested]:
     _later(realtime.message_announcement(
         message_fields({**m.row, "id": m.id, "conversation_id": m.thread.id}, m.author), conversations[id(m.thread)])
         for m in result.messages)
+    _later(auto_replies)
     return [Ingested(m.id, m.thread.id, m.created, m.reopened) for m in result.messages]
 
 
@@ -185,6 +187,8 @@ def _decide(threads: list[ingest_store.Thread]) -> None:
         thread.decision = {"intent": prediction.intent, "confidence": round(prediction.confidence, 4),
                            "model_version_id": thread.intent_model_version_id, "language": prediction.lang,
                            "sentiment": prediction.sentiment, "urgent": prediction.urgent}
+    routing_decisions.decide(threads)
+    sla.apply_due_times(threads)  # last: the priority is final
 
 
 def _later(announcements) -> None:
@@ -196,6 +200,7 @@ def _commit_and_announce() -> None:
     announcements = db.session.info.pop("announcements", [])
     db.session.commit()
     realtime.announce(announcements)
+    routing_decisions.after_commit()
 
 
 def _chunks(items: list, size: int = 500):

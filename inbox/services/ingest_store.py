@@ -27,12 +27,17 @@ from inbox.extensions import db
 from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message
 from inbox.models.base import utcnow
 from inbox.models.conversation import ACTIVE_STATUSES
+from inbox.services import sla
 from routing.normalize import clean_for_storage
 
 PREVIEW_LENGTH = 280
 CHUNK = 500  # (thread, customer) pairs per IN (...) list
 LAST_SEEN_PRECISION = timedelta(seconds=5)  # of a channel's last-message time
 CUSTOMER_LOCK_SPACE = 0x7A5C  # the first key of our advisory locks on customers
+SLA_COLUMNS = ("opened_at", "customer_waiting_since", "paused_since", "sla_pauses", "sla_policy",
+               "first_response_due_at", "next_response_due_at", "resolution_due_at", "sla_check_at")
+SLA_LOADED = (*SLA_COLUMNS, "first_response_at", "last_agent_reply_at")
+ROUTING_COLUMNS = ("triage", "noise", "queued_at", "supervisor_alerted_at")  # inbox/services/routing_decisions.py
 
 
 @dataclass
@@ -71,6 +76,27 @@ class Thread:
     changed: bool = False
     texts: list[str] = field(default_factory=list)  # the customer's words in this batch
     decision: dict[str, Any] = field(default_factory=dict)  # why it was classified and routed so
+    # Routing (inbox/services/routing_decisions.py): columns, then what is written once ids exist.
+    triage: bool = False
+    noise: bool = False
+    queued_at: datetime | None = None
+    supervisor_alerted_at: datetime | None = None
+    route_tags: tuple[str, ...] = ()
+    auto_reply: int | None = None
+    preferred_agent_id: int | None = None
+    assignment: dict[str, Any] | None = None  # the "assigned" event's data
+    # The SLA clock (inbox/services/sla.py): loaded, moved by ingest's services, written back.
+    opened_at: datetime | None = None
+    first_response_at: datetime | None = None  # read only
+    last_agent_reply_at: datetime | None = None  # read only
+    customer_waiting_since: datetime | None = None
+    paused_since: datetime | None = None
+    sla_pauses: list[list[str]] = field(default_factory=list)
+    sla_policy: dict[str, Any] | None = None
+    first_response_due_at: datetime | None = None
+    next_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    sla_check_at: datetime | None = None
 
     def values(self) -> dict[str, Any]:
         """The columns this module writes."""
@@ -80,6 +106,8 @@ class Thread:
             "intent": self.intent, "intent_confidence": self.intent_confidence,
             "intent_model_version_id": self.intent_model_version_id, "sentiment": self.sentiment,
             "priority": self.priority, "team_id": self.team_id, "assignee_id": self.assignee_id,
+            **{name: getattr(self, name) for name in SLA_COLUMNS},
+            **{name: getattr(self, name) for name in ROUTING_COLUMNS},
         }
 
 
@@ -123,6 +151,7 @@ def store_new(items: list[tuple[Channel, InboundMessage]], decide: Decide) -> Re
             messages.append(stored)
     threads = list(plan.touched.values())
     decide([t for t in threads if t.created or t.reopened])
+    sla.customer_wrote(threads)
     _write(messages, threads, now)
     return Result(messages, threads)
 
@@ -227,7 +256,9 @@ _COLUMNS = (Conversation.id, Conversation.channel_id, Conversation.customer_id, 
             Conversation.assignee_id, Conversation.priority, Conversation.language, Conversation.intent,
             Conversation.intent_confidence, Conversation.intent_model_version_id, Conversation.sentiment,
             Conversation.created_at,
-            Conversation.last_message_at, Conversation.last_customer_message_at, Conversation.preview)
+            Conversation.last_message_at, Conversation.last_customer_message_at, Conversation.preview,
+            *(Conversation.__table__.c[name] for name in SLA_LOADED),
+            *(Conversation.__table__.c[name] for name in ROUTING_COLUMNS))
 
 
 class _Plan:
@@ -306,7 +337,9 @@ class _Plan:
                 intent_confidence=row.intent_confidence, intent_model_version_id=row.intent_model_version_id,
                 sentiment=row.sentiment, created_at=row.created_at,
                 last_message_at=row.last_message_at, last_customer_message_at=row.last_customer_message_at,
-                preview=row.preview)
+                preview=row.preview, **{name: getattr(row, name) for name in SLA_LOADED},
+                **{name: getattr(row, name) for name in ROUTING_COLUMNS})
+            self.loaded[row.id].sla_pauses = self.loaded[row.id].sla_pauses or []
         return self.loaded[row.id]
 
     def _echo_thread(self, channel: Channel, key: str) -> Thread | None:

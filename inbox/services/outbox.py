@@ -110,7 +110,8 @@ def _outbound(message: Message) -> OutboundMessage:
         recipient_id=identity.external_user_id if identity else "",
         is_public=message.is_public,
         idempotency_key=message.idempotency_key or str(message.id),
-        in_reply_to=last_inbound.external_id if last_inbound else None,
+        # A private reply answers the comment it was written for (Meta's recipient.comment_id).
+        in_reply_to=message.parent_external_id or (last_inbound.external_id if last_inbound else None),
         conversation_key=last_inbound.platform_conversation_id if last_inbound else None,
         template=message.template,
     )

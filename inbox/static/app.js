@@ -31,6 +31,43 @@
     return el("time", { datetime: iso }, iso ? timeFormat.format(new Date(iso)) : "");
   }
 
+  // ---- SLA: the earliest due time still running, relative ("in 2 hours", "5 minutes ago") ----
+  const relativeFormat = new Intl.RelativeTimeFormat(document.documentElement.lang || "ar", { numeric: "auto" });
+
+  function relativeTime(iso) {
+    const seconds = (new Date(iso) - Date.now()) / 1000;
+    for (const [unit, size] of [["day", 86400], ["hour", 3600]]) {
+      if (Math.abs(seconds) >= size) return relativeFormat.format(Math.round(seconds / size), unit);
+    }
+    return relativeFormat.format(Math.round(seconds / 60), "minute");
+  }
+
+  function renderSla(badge, c, breached) {
+    if (!badge || !("sla_due_at" in c)) return;
+    badge.hidden = !c.sla_due_at;
+    badge.textContent = "";
+    if (!c.sla_due_at) return;
+    const late = breached || c.sla_breached || new Date(c.sla_due_at) <= Date.now();
+    badge.classList.toggle("breached", late);
+    const time = el("time", { datetime: c.sla_due_at, title: timeFormat.format(new Date(c.sla_due_at)) },
+      (late ? labels.sla_breached : labels.sla_due) + " " + relativeTime(c.sla_due_at));
+    badge.append(time);
+  }
+
+  function slaNode(c) {
+    const badge = el("span", { class: "badge sla", "data-field": "sla", "data-testid": "sla" });
+    renderSla(badge, c, false);
+    return badge;
+  }
+
+  // A breach pushed to supervisors and the team: mark the row or the open conversation.
+  function markBreached(breach) {
+    const scope = conversationId ? (breach.conversation_id === conversationId ? page : null)
+      : page.querySelector('[data-conversation-id="' + breach.conversation_id + '"]');
+    const badge = scope && scope.querySelector('[data-field="sla"]');
+    if (badge) renderSla(badge, { sla_due_at: breach.due + "Z" }, true);
+  }
+
   // ---- queue -------------------------------------------------------------------------
   function conversationRow(c) {
     const li = el("li", { class: "conversation", "data-conversation-id": c.id, "data-testid": "conversation" });
@@ -43,6 +80,7 @@
     a.append(
       customer,
       el("span", { class: "badge status-" + c.status, "data-field": "status" }, labels.status[c.status] || c.status),
+      slaNode(c),
       el("span", { class: "badge" }, c.platform + " · " + kind),
       time,
       el("span", { class: "preview", dir: "auto", "data-field": "preview" }, c.preview)
@@ -85,6 +123,11 @@
     });
     const meta = el("div", { class: "meta" });
     meta.append(el("bdi", { class: "author" }, m.author || ""), timeNode(m.created_at));
+    const composer = document.getElementById("reply-form");
+    if (m.direction === "out" && !m.is_public && composer && composer.dataset.public === "1") {
+      // A private reply to a comment of this public conversation.
+      meta.append(el("span", { class: "badge private-reply", "data-field": "private" }, labels.kind.private));
+    }
     li.append(meta, el("p", { class: "text", dir: "auto" }, m.text));
     (m.attachments || []).forEach((a) => {
       const p = el("p", { class: "attachment" });
@@ -152,6 +195,7 @@
     badge.className = "badge status-" + c.status;
     badge.textContent = labels.status[c.status] || c.status;
     page.querySelectorAll(".status-actions button").forEach((b) => (b.disabled = b.value === c.status));
+    renderSla(page.querySelector('[data-field="sla"]'), c, false);
     updateIntent(c);
   }
 
@@ -201,6 +245,8 @@
         const body = await response.json().catch(() => ({}));
         if (response.ok) {
           upsertMessage(body);
+          const privately = form.querySelector('[name="private"]');
+          if (privately && privately.checked) privately.closest("label").remove(); // one per comment
           form.querySelector("textarea").value = "";
           form.querySelector('[name="client_token"]').value = newToken();
           error.hidden = true;
@@ -232,6 +278,7 @@
 
   // A burst arrives coalesced: one event carrying a list instead of one event per item.
   const each = (handle) => (payload) => [].concat(payload).forEach((item) => handle(item));
+  socket.on("sla_breached", each(markBreached));
   if (conversationId) {
     socket.on("message_created", each(upsertMessage));
     socket.on("message_updated", each(upsertMessage));

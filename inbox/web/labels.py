@@ -15,7 +15,9 @@ def ui_labels() -> dict:
             "delivered": _("Delivered"), "read": _("Read"), "failed": _("Failed"),
         },
         "kind": {"public": _("Public"), "private": _("Private")},
-        "filter": {"active": _("All active"), "open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved")},
+        "filter": {"active": _("All active"), "open": _("Open"), "pending": _("Pending"), "resolved": _("Resolved"),
+                   "triage": _("Triage")},
+        "presence": {"online": _("Online"), "away": _("Away"), "offline": _("Offline")},
         "role": {"agent": _("Agent"), "supervisor": _("Supervisor"), "admin": _("Admin")},
         "intent": {
             "billing": _("Billing"), "balance_recharge": _("Balance and recharge"),
@@ -31,4 +33,6 @@ def ui_labels() -> dict:
         "edited": _("Edited"),
         "deleted": _("Deleted by the customer"),
         "new_arrived": _("New conversation"),
+        "sla_due": _("SLA due"),
+        "sla_breached": _("SLA breached"),
     }

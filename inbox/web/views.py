@@ -6,8 +6,8 @@ from flask_login import current_user
 from inbox.auth.decorators import any_user
 from inbox.navigation import safe_next
 from inbox.payloads import conversation_payload, message_payload
-from inbox.services import classification, conversations, users
-from inbox.services.errors import InvalidInput, NotFound
+from inbox.services import assignment, classification, conversations, users
+from inbox.services.errors import Forbidden, InvalidInput, NotFound
 from inbox.web import bp
 
 
@@ -27,8 +27,8 @@ def queue():
         items = conversations.list_conversations(_me(), status_filter)
     except InvalidInput:
         abort(400)
-    return render_template("web/queue.html", conversations=items, status_filter=status_filter,
-                           filters=list(conversations.QUEUE_FILTERS))
+    filters = [f for f in conversations.QUEUE_FILTERS if f != "triage" or _me().sees_all_teams]
+    return render_template("web/queue.html", conversations=items, status_filter=status_filter, filters=filters)
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -39,7 +39,7 @@ def conversation(conversation_id: int):
     except NotFound:
         abort(404)
     return render_template("web/conversation.html", conversation=item,
-                           options=conversations.reply_options(item))
+                           options=conversations.reply_options(item), targets=assignment.transfer_targets(_me()))
 
 
 @bp.post("/conversations/<int:conversation_id>/reply")
@@ -49,12 +49,13 @@ def reply(conversation_id: int):
         message = conversations.reply(
             _me(), conversation_id, request.form.get("text", ""), request.form.get("client_token"),
             template=request.form.get("template") or None,
+            private=request.form.get("private") in ("1", "true", "on"),  # a private reply to the comment
         )
     except NotFound:
         abort(404)
     except InvalidInput as exc:
         if _wants_json():
-            return jsonify(error=str(exc)), 422
+            return jsonify(error=str(exc), reason=getattr(exc, "reason", None)), 422
         flash(str(exc), "error")
         return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
     if _wants_json():
@@ -103,6 +104,52 @@ def correct_intent(conversation_id: int):
     if _wants_json():
         return jsonify(conversation_payload(item))
     return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+def _assigned(conversation_id: int, change):
+    """Claim and transfer: the service decides who may; 404 when unseen, 403 when not theirs."""
+    try:
+        item = change()
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except InvalidInput as exc:
+        if _wants_json():
+            return jsonify(error=str(exc)), 422
+        flash(str(exc), "error")
+        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    if _wants_json():
+        return jsonify(conversation_payload(item))
+    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+def _int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.post("/conversations/<int:conversation_id>/claim")
+@any_user
+def claim(conversation_id: int):
+    return _assigned(conversation_id, lambda: assignment.claim(_me(), conversation_id))
+
+
+@bp.post("/conversations/<int:conversation_id>/transfer")
+@any_user
+def transfer(conversation_id: int):
+    return _assigned(conversation_id, lambda: assignment.transfer(
+        _me(), conversation_id, agent_id=_int("agent_id"), team_id=_int("team_id")))
+
+
+@bp.post("/presence")
+@any_user
+def set_presence():
+    try:
+        assignment.set_presence(_me(), request.form.get("presence", ""))
+    except InvalidInput:
+        abort(400)
+    return redirect(safe_next(request.form.get("next")), 303)
 
 
 @bp.post("/language")

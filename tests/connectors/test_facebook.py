@@ -432,9 +432,10 @@ def test_the_human_agent_tag_is_sent_when_asked_for():
 def test_a_private_reply_to_a_comment_goes_to_the_comment():
     request = example("private_reply_request.json")
     with FakePlatform() as fake:
-        fake.reply("POST", "/me/messages", json=example("private_reply_response.json"))
+        fake.reply("POST", f"/{PAGE}/messages", json=example("private_reply_response.json"))
         result = connector(fake.url).send(reply(request["message"]["text"], recipient_id="3391827465019283",
                                                 in_reply_to=request["recipient"]["comment_id"]))
+    assert fake.requests[0].path == f"/{PAGE}/messages"  # Private Replies' documented endpoint
     assert fake.requests[0].json == request
     assert result.external_id == example("private_reply_response.json")["message_id"]
 

@@ -1,9 +1,8 @@
-import time
-
 import numpy as np
 import pytest
 
 from routing.intent import MAX_CHARS, Prediction, classify, classify_many, evaluate
+from routing.intent import model as model_module
 from routing.intent.config import CONFIGS, DEFAULT_CONFIG
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
@@ -17,8 +16,8 @@ INTENTS = {
 }
 
 
-def test_training_is_fast_and_learns_every_label(trained):
-    assert trained.info["test_train_seconds"] < 30
+def test_training_learns_every_label(trained):
+    """(How long training takes is measured by bench/classify.py, not here.)"""
     assert set(trained.labels) == INTENTS
     assert trained.sentiment_labels == ["negative", "neutral", "positive"]
 
@@ -95,11 +94,15 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_input_is_fast_and_answered(trained, text):
-    trained.predict(text)  # warm the caches once
-    fastest = min(_seconds(trained.predict, text) for _ in range(3))
+def test_hostile_input_is_cut_before_anything_reads_it_and_answered(trained, text, monkeypatch):
+    """Whatever a sender posts, the normaliser and the language rules read at most MAX_CHARS
+    characters: what bounds the time of a prediction (measured by bench/classify.py)."""
+    read: list[int] = []
+    for name in ("normalize_for_model", "detect_language"):
+        real = getattr(model_module, name)
+        monkeypatch.setattr(model_module, name, lambda t, real=real: read.append(len(t)) or real(t))
     prediction = trained.predict(text)
-    assert fastest < 0.010
+    assert read and max(read) <= MAX_CHARS
     assert isinstance(prediction, Prediction) and prediction.lang in {"ar", "en", "arabizi", "mixed"}
     if normalize_for_model(text[:MAX_CHARS]):
         assert prediction.intent in INTENTS and prediction.sentiment in {"negative", "neutral", "positive"}
@@ -134,7 +137,3 @@ def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
     assert np.allclose(one, reference[:1] @ weights, atol=1e-5)
 
 
-def _seconds(function, *args) -> float:
-    started = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - started

@@ -3,7 +3,6 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import joblib
@@ -30,10 +29,9 @@ def _edit_sidecar(directory, **changes):
     path.write_text(json.dumps(sidecar), "utf-8")
 
 
-def test_round_trip_keeps_predictions_and_is_quick(trained, saved):
-    started = time.perf_counter()
+def test_round_trip_keeps_predictions(trained, saved):
+    """(Load time is measured by bench/classify.py.)"""
     loaded = load_model(saved)
-    assert time.perf_counter() - started < 1.0
     assert loaded.predict_many(SAMPLES) == trained.predict_many(SAMPLES)
     assert loaded.info["model_version"] == trained.info["model_version"]
 
