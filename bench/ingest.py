@@ -17,8 +17,9 @@ Each end-to-end run starts from a schema that already holds another channel's tr
 
 One intent model is trained at the start (the shipped data, default configuration) and made the
 active version of every run's fresh schema, so the end-to-end pipeline classifies each new
-conversation (intent, confidence, sentiment, urgency) as production does. Routing rules and
-assignment are not in the product yet and so not measured.
+conversation (intent, confidence, sentiment, urgency) as production does, then routes it: five
+rules in order (intent to a team, urgency and anger to a priority, giveaway noise out of the
+queues, tags), assignment to one of 12 online agents, and the SLA clock's due times.
 
 Needs PostgreSQL on 127.0.0.1:5432 (database ``test``, trust auth) and Redis on 127.0.0.1:6379.
 It works only in the schema ``tawasul_bench`` (dropped and re-created) and Redis db 13 (flushed
@@ -294,11 +295,45 @@ def prepare_app_database(app, channel_name: str, model_version: dict[str, Any],
             "account_id": PHONE_NUMBER_ID, "access_token": "bench-token", "app_secret": APP_SECRET,
             "verify_token": VERIFY_TOKEN})
         channel_id = channel.id
+        configure_routing(admin)
         if history is not None:
             ingest_history(admin, history)
         db.session.remove()
         db.engine.dispose()
     return channel_id
+
+
+def configure_routing(admin) -> None:
+    """What an operator runs with: teams for bills and the network, rules in order (intent to a
+    team, urgency and anger to a priority, giveaway noise out of the queues, a tag), and agents
+    online with capacity, so every new conversation is classified, ruled on and assigned."""
+    from inbox.services import assignment, routing_rules, users
+
+    teams = {name: users.get_or_create_team(name) for name in ("Care", "Billing", "Network")}
+    agents = []
+    for number in range(12):
+        team = ("Care", "Care", "Care", "Care", "Care", "Care", "Billing", "Billing", "Billing", "Network",
+                "Network", "Network")[number]
+        agent = users.create_user(f"agent{number}@bench.local", secrets.token_urlsafe(16), name=f"Agent {number}",
+                                  team_names=[team])
+        agent.capacity, agent.languages = 1_000_000, ["ar", "en", "arabizi", "mixed"]
+        agents.append(agent)
+    rules = [
+        ("Bills to Billing", [{"kind": "intent", "value": ["billing", "balance_recharge"]}],
+         [{"kind": "set_team", "value": teams["Billing"].id}]),
+        ("Network to Network", [{"kind": "intent", "value": ["network_coverage", "internet_speed"]}],
+         [{"kind": "set_team", "value": teams["Network"].id}, {"kind": "add_tags", "value": ["network"]}]),
+        ("Urgent first", [{"kind": "urgent", "value": True}], [{"kind": "set_priority", "value": 1}]),
+        ("Angry customers", [{"kind": "sentiment", "value": ["negative"]}, {"kind": "public", "value": False}],
+         [{"kind": "set_priority", "value": 2}]),
+        ("Giveaway noise", [{"kind": "keywords", "value": ["giveaway", "مسابقة", "سحب"]}],
+         [{"kind": "keep_out_of_queue"}, {"kind": "stop"}]),
+    ]
+    for name, conditions, actions in rules:
+        routing_rules.save_rule(admin, None, {"name": name, "conditions": conditions, "actions": actions,
+                                              "enabled": True})
+    for agent in agents:
+        assignment.set_presence(agent, "online")
 
 
 def ingest_history(admin, history: Corpus) -> None:
@@ -817,8 +852,8 @@ def print_report(args, corpus: Corpus, e2e: list[EndToEnd], floor: list[tuple[fl
     print(f"end to end: python app.py + {args.workers} rq workers (flask --app app worker), {args.clients} HTTP "
           f"client threads; runs: {args.runs}")
     print("pipeline measured: verify -> store raw events -> rq job (kicked once per backlog) -> parse -> store + "
-          "thread -> classify new conversations (active model) -> announce (coalesced). Routing rules and "
-          "assignment: not in the product yet, not measured.")
+          "thread -> classify new conversations (active model) -> 5 routing rules, assignment to 12 online agents, "
+          "SLA due times -> announce (coalesced)")
     print()
     print(f"{'':32}{'per run':>40}{'median':>14}{'target':>14}")
     rows = [
