@@ -279,6 +279,24 @@
   // A burst arrives coalesced: one event carrying a list instead of one event per item.
   const each = (handle) => (payload) => [].concat(payload).forEach((item) => handle(item));
   socket.on("sla_breached", each(markBreached));
+
+  // Supervisors: a conversation that climbed the whole ladder with no agent free. The newest
+  // five stay on screen; the customer's name is text, isolated for bidi.
+  const alerts = document.getElementById("alerts");
+  function showAlert(alert) {
+    if (!alerts) return;
+    const c = alert.conversation || {};
+    const item = el("li", { "data-testid": "supervisor-alert" });
+    const link = el("a", { href: "/conversations/" + Number(c.id) }, null);
+    link.append(el("bdi", {}, (c.customer && c.customer.name) || "#" + c.id));
+    const since = new Date(Date.now() - 1000 * (Number(alert.waited_seconds) || 0)).toISOString();
+    item.append(el("span", {}, labels.no_free_agent + " "), link, el("span", {}, " · " + relativeTime(since)));
+    const list = alerts.querySelector("ul");
+    list.prepend(item);
+    while (list.children.length > 5) list.lastElementChild.remove();
+    alerts.hidden = false;
+  }
+  socket.on("supervisor_alerted", each(showAlert));
   if (conversationId) {
     socket.on("message_created", each(upsertMessage));
     socket.on("message_updated", each(upsertMessage));

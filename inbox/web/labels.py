@@ -35,4 +35,5 @@ def ui_labels() -> dict:
         "new_arrived": _("New conversation"),
         "sla_due": _("SLA due"),
         "sla_breached": _("SLA breached"),
+        "no_free_agent": _("No free agent yet:"),
     }
