@@ -84,6 +84,7 @@ def load_config(instance_path: Path) -> dict:
         "RUN_MIGRATIONS_AT_START": _flag("RUN_MIGRATIONS_AT_START", embedded),
         "JOB_TIMEOUT_SECONDS": 60,
         "JOB_QUEUE": os.environ.get("JOB_QUEUE", "default"),  # the rq queue the app fills and workers drain
+        "WORKER_NICENESS": int(os.environ.get("WORKER_NICENESS", "5")),  # `flask worker` yields the CPU to web
         # The sweeper re-queues stored events and queued replies whose job was lost this long.
         "SWEEP_RAW_EVENT_GRACE_SECONDS": float(os.environ.get("SWEEP_RAW_EVENT_GRACE_SECONDS", "30")),
         "SWEEP_QUEUED_GRACE_SECONDS": float(os.environ.get("SWEEP_QUEUED_GRACE_SECONDS", "60")),

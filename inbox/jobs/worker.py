@@ -30,6 +30,9 @@ class AppWorker(Worker):
 
 def run_worker(app: Flask, burst: bool = False) -> bool:
     backend = app.extensions["tawasul_jobs"]
+    # Platforms wait on the web process for their webhook's answer (Meta retries slow ones); a
+    # worker draining a backlog can wait a little: on a shared machine the web tier goes first.
+    os.nice(int(app.config["WORKER_NICENESS"]))
     with app.app_context():
         engine = db.engine
         # rq forks a work-horse per job: it must not reuse the parent's database sockets.
