@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from connectors.errors import PayloadError
 from connectors.types import CREATE, DELETE, Event, InboundMessage, RawPayload, StatusUpdate
 from inbox import realtime
-from inbox.db import among, bulk_insert, insert_returning_ids
+from inbox.db import among, bulk_insert, bulk_update, insert_returning_ids
 from inbox.extensions import db
 from inbox.models import Channel, Message, RawEvent
 from inbox.models.base import utcnow
@@ -104,19 +104,16 @@ def _process(raws) -> list[Ingested]:
             parsed.extend((channel, event) for event in connectors[channel.id].parse(json.loads(raw.payload)))
         except (PayloadError, ValueError, RecursionError) as exc:
             error = (getattr(exc, "reason", None) or str(exc))[:500]
-            failed.append({"v_id": raw.id, "v_error": error})
+            failed.append({"id": raw.id, "status": "failed", "error": error})
             log.warning("raw event %s unreadable: %s", raw.id, error)
             continue
         done.append(raw.id)
     results = _apply_all(parsed, commit=False)
-    for chunk in _chunks(done):
-        db.session.execute(update(RawEvent).where(among(RawEvent.id, chunk))
+    if done:
+        db.session.execute(update(RawEvent).where(among(RawEvent.id, done))
                            .values(status="processed", processed_at=now, error=None)
                            .execution_options(synchronize_session=False))
-    if failed:
-        db.session.execute(update(RawEvent.__table__).where(RawEvent.__table__.c.id == bindparam("v_id"))
-                           .values(status="failed", error=bindparam("v_error"))
-                           .execution_options(synchronize_session=False), failed)
+    bulk_update(RawEvent, failed)
     _commit_and_announce()
     return results
 
@@ -201,11 +198,6 @@ def _commit_and_announce() -> None:
     db.session.commit()
     realtime.announce(announcements)
     routing_decisions.after_commit()
-
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def apply_change(channel_id: int, inbound: InboundMessage) -> Message | None:
