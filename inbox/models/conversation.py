@@ -13,6 +13,7 @@ from inbox.models.base import utcnow
 STATUSES = ("new", "open", "pending", "snoozed", "resolved")
 ACTIVE_STATUSES = ("new", "open", "pending", "snoozed")
 # Outbound: queued -> sending -> sent -> delivered -> read, or failed. Inbound: received.
+PREVIEW_LENGTH = 280  # the queue shows the start of the latest message
 MESSAGE_STATES = ("received", "queued", "sending", "sent", "delivered", "read", "failed")
 
 conversation_tags = Table(
@@ -62,7 +63,7 @@ class Conversation(db.Model):
     )
     language: Mapped[str | None] = mapped_column(String(8))
     sentiment: Mapped[str | None] = mapped_column(String(8))
-    preview: Mapped[str] = mapped_column(String(280), default="")
+    preview: Mapped[str] = mapped_column(String(PREVIEW_LENGTH), default="")
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_customer_message_at: Mapped[datetime | None]
     first_response_due_at: Mapped[datetime | None]

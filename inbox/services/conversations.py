@@ -16,7 +16,7 @@ from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
 from inbox.models import Conversation, ConversationEvent, Message, User
 from inbox.models.base import utcnow
-from inbox.models.conversation import ACTIVE_STATUSES
+from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH
 from inbox.services import sla
 from inbox.services.errors import InvalidInput, NotFound
 from routing.normalize import clean_for_storage
@@ -212,7 +212,7 @@ def reply(user: User, conversation_id: int, text: str, client_token: str | None 
     )
     db.session.add(message)
     conversation.last_message_at = now
-    conversation.preview = text[:280]
+    conversation.preview = text[:PREVIEW_LENGTH]
     if conversation.first_response_at is None:
         conversation.first_response_at = now
     sla.agent_replied(conversation, now)

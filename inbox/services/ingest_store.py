@@ -26,11 +26,10 @@ from inbox.db import among, bulk_insert, bulk_update, insert_returning_ids, is_p
 from inbox.extensions import db
 from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message
 from inbox.models.base import utcnow
-from inbox.models.conversation import ACTIVE_STATUSES
+from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH
 from inbox.services import sla
 from routing.normalize import clean_for_storage
 
-PREVIEW_LENGTH = 280
 CHUNK = 500  # (thread, customer) pairs per IN (...) list
 LAST_SEEN_PRECISION = timedelta(seconds=5)  # of a channel's last-message time
 CUSTOMER_LOCK_SPACE = 0x7A5C  # the first key of our advisory locks on customers
