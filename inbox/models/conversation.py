@@ -12,8 +12,8 @@ from inbox.models.base import utcnow
 
 STATUSES = ("new", "open", "pending", "snoozed", "resolved")
 ACTIVE_STATUSES = ("new", "open", "pending", "snoozed")
-# Outbound: queued -> sending -> sent -> delivered -> read, or failed. Inbound: received.
 PREVIEW_LENGTH = 280  # the queue shows the start of the latest message
+# Outbound: queued -> sending -> sent -> delivered -> read, or failed. Inbound: received.
 MESSAGE_STATES = ("received", "queued", "sending", "sent", "delivered", "read", "failed")
 
 conversation_tags = Table(
