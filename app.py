@@ -107,7 +107,20 @@ def _train_first_model(app: Flask) -> None:
     print("Training the intent model in the background (about 20 s); new conversations get intents once it is ready.")
     command = [sys.executable, "-m", "flask", "--app", "app", "routing", "train", "--no-select",
                "--notes", "the first model, trained at the demo's first start"]
-    subprocess.Popen(command, cwd=ROOT, preexec_fn=lambda: os.nice(10))  # noqa: S603 (our own command)
+    subprocess.Popen(command, cwd=ROOT, preexec_fn=_low_priority_child)  # noqa: S603 (our own command)
+
+
+def _low_priority_child() -> None:
+    """In the child before exec: nice 10, and (on Linux) die with the server, so a demo stopped
+    during its first training leaves no orphan holding a core (the next start retries it)."""
+    os.nice(10)
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def main() -> None:
