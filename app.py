@@ -2,12 +2,34 @@
 
 `python app.py` serves on http://127.0.0.1:5000 through Flask-SocketIO. Without DATABASE_URL
 it runs embedded: SQLite in instance/, migrations applied, demo accounts seeded, jobs and the
-demo channel's polling inside this process.
+demo channel's polling inside this process, served by Werkzeug in threading mode. With it
+(production) it serves with gevent's WSGI server in gevent mode, unless SOCKETIO_ASYNC_MODE=threading.
 """
 from __future__ import annotations
 
-import logging
 import os
+
+
+def serving_async_mode() -> str:
+    """The Socket.IO mode `python app.py` serves in: SOCKETIO_ASYNC_MODE, else gevent in production
+    (one greenlet per socket) and threading embedded (its jobs, scheduler and model training are
+    threads and CPU-bound work that would stall a gevent hub)."""
+    production = bool(os.environ.get("DATABASE_URL"))
+    mode = os.environ.get("SOCKETIO_ASYNC_MODE") or ("gevent" if production else "threading")
+    if mode not in ("gevent", "threading") or (mode == "gevent" and not production):
+        raise SystemExit(f"SOCKETIO_ASYNC_MODE={mode!r}: threading, or gevent in production mode (DATABASE_URL)")
+    return mode
+
+
+if __name__ == "__main__" and serving_async_mode() == "gevent":
+    # Before any other import, and only in this serving process (not `flask worker`, the CLI or
+    # tests): psycopg chooses a wait function gevent can switch on when it is imported, redis-py,
+    # requests and SQLAlchemy's pool pick up the patched socket, select and locks.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -125,7 +147,8 @@ def _low_priority_child() -> None:
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
-    app = create_app()
+    async_mode = serving_async_mode()
+    app = create_app({"SOCKETIO_ASYNC_MODE": async_mode})
     prepare_embedded(app)
     if app.config["DEMO_TRAFFIC"]:
         from inbox.jobs.schedule import start_embedded_scheduler
@@ -133,8 +156,11 @@ def main() -> None:
         start_embedded_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    print(f"Tawasul is serving on http://{host}:{port}")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    print(f"Tawasul is serving on http://{host}:{port} (Socket.IO {async_mode} mode)")
+    if async_mode == "gevent":  # gevent's WSGI server, WebSocket through simple-websocket
+        socketio.run(app, host=host, port=port, use_reloader=False, log_output=False)
+    else:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ class Connector:
     polled: ClassVar[bool] = False
     pushed: ClassVar[bool] = False
     max_text_length: ClassVar[int] = 4096
+    # A public reply's limit when it differs from a private message's (X posts: 280), and how the
+    # platform counts: "code_points" or "x_weighted" (connectors/text_length.py).
+    max_public_text_length: ClassVar[int | None] = None
+    text_counting: ClassVar[str] = "code_points"
     # Seconds between polls unless the channel sets poll_interval.
     default_poll_interval: ClassVar[int] = 60
     # How long after the customer's last message a free-form reply is allowed (None: always).

@@ -107,7 +107,9 @@ def _v1_media(media: dict[str, Any]) -> Attachment:
 class TwitterConnector(Connector):
     platform: ClassVar[str] = "twitter"
     polled: ClassVar[bool] = True
-    max_text_length: ClassVar[int] = 10000  # DMs; X itself refuses posts that are too long
+    max_text_length: ClassVar[int] = 10000  # DMs
+    max_public_text_length: ClassVar[int | None] = 280  # posts, counted X's way (URLs 23, emoji 2)
+    text_counting: ClassVar[str] = "x_weighted"
     setting_keys: ClassVar[tuple[str, ...]] = ("account_id", "bearer_token", "api_base", "timeout", "max_results")
     secret_keys: ClassVar[tuple[str, ...]] = ("bearer_token",)
 

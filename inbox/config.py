@@ -61,8 +61,8 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/") or None,
         # Same-origin only unless origins are listed; never "*" (see RELIABILITY.md case 17).
         "SOCKETIO_ALLOWED_ORIGINS": [o.strip() for o in origins.split(",")] if origins else None,
-        # Explicit, never auto-detected. threading runs everywhere (tests, one-command run) and
-        # measured like gevent at 300 clients (RELIABILITY.md); gevent would need monkey-patching.
+        # Explicit, never auto-detected. threading for every app built here (tests, CLI, `flask worker`);
+        # `python app.py` serves production in gevent mode, monkey-patched first (app.serving_async_mode).
         "SOCKETIO_ASYNC_MODE": "threading",
         # Redis pub/sub ignores database numbers: installs sharing a Redis server need their own channel.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "tawasul-socketio"),
@@ -81,6 +81,7 @@ def load_config(instance_path: Path) -> dict:
         "SEED_DEMO": _flag("SEED_DEMO", embedded),
         "DEMO_TRAFFIC": _flag("DEMO_TRAFFIC", embedded),
         "DEMO_INTERVAL_SECONDS": float(os.environ.get("DEMO_INTERVAL_SECONDS", "6")),
+        "QUEUE_PAGE_SIZE": int(os.environ.get("QUEUE_PAGE_SIZE", "50")),  # rows per page (inbox/services/queue.py)
         "RUN_MIGRATIONS_AT_START": _flag("RUN_MIGRATIONS_AT_START", embedded),
         "JOB_TIMEOUT_SECONDS": 60,
         "JOB_QUEUE": os.environ.get("JOB_QUEUE", "default"),  # the rq queue the app fills and workers drain
@@ -89,4 +90,6 @@ def load_config(instance_path: Path) -> dict:
         "SWEEP_RAW_EVENT_GRACE_SECONDS": float(os.environ.get("SWEEP_RAW_EVENT_GRACE_SECONDS", "30")),
         "SWEEP_QUEUED_GRACE_SECONDS": float(os.environ.get("SWEEP_QUEUED_GRACE_SECONDS", "60")),
         "JOB_RETRY_INTERVALS": [5, 15, 60, 300, 900],
+        # An online agent with no key or mouse on the page this long is away (back on activity).
+        "AUTO_AWAY_MINUTES": float(os.environ.get("AUTO_AWAY_MINUTES", "10")),
     }

@@ -6,6 +6,7 @@ from typing import Any
 
 from inbox.models import Conversation, Message
 from inbox.models.base import utcnow
+from inbox.models.conversation import SORT_SENTINEL
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -35,8 +36,27 @@ def conversation_fields(conversation: Any, channel: Any, customer_name: str) -> 
         "preview": conversation.preview,
         "last_message_at": _iso(conversation.last_message_at),
         "created_at": _iso(conversation.created_at),
+        "snoozed_until": _iso(getattr(conversation, "snoozed_until", None)),
+        "seq": getattr(conversation, "seq", None),  # the screen's catch-up cursor (inbox/models/conversation.py)
         **sla_fields(conversation),
+        **queue_fields(conversation, channel),
     }
+
+
+SORT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: the queue's script compares keys as strings
+
+
+def queue_fields(conversation: Any, channel: Any) -> dict[str, Any]:
+    """What the queue's script needs to place a row (inbox/services/queue.py): its filters' fields
+    and its sort key [SLA due, waiting since, id], the sentinel standing for "none"."""
+    due = [getattr(conversation, name, None)
+           for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at")]
+    waiting = getattr(conversation, "customer_waiting_since", None)
+    earliest = min((d for d in due if d is not None), default=SORT_SENTINEL)
+    return {"channel_id": channel.id, "triage": bool(getattr(conversation, "triage", False)),
+            "customer_waiting_since": _iso(waiting),
+            "sort_key": [earliest.strftime(SORT_FORMAT), (waiting or SORT_SENTINEL).strftime(SORT_FORMAT),
+                         conversation.id]}
 
 
 def sla_fields(conversation: Any) -> dict[str, Any]:
@@ -59,7 +79,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "text": message.text, "is_public": message.is_public, "state": message.state, "error": message.error,
         "attachments": message.attachments, "template": message.template, "edited_at": message.edited_at,
         "deleted_at": message.deleted_at, "created_at": message.created_at, "sent_at": message.sent_at,
-    }, author)
+    }, author) | {"seq": message.conversation.seq}
 
 
 def message_fields(row: dict[str, Any], author: str | None) -> dict[str, Any]:
@@ -80,3 +100,25 @@ def message_fields(row: dict[str, Any], author: str | None) -> dict[str, Any]:
         "created_at": _iso(row["created_at"]),
         "sent_at": _iso(row.get("sent_at")),
     }
+
+
+# ---- the conversation screen: notes, events, notifications (inbox/services/notes.py) ----
+
+def note_payload(note: Any) -> dict[str, Any]:
+    """A private note: for the agents' screens only, never for the customer."""
+    return {"id": note.id, "conversation_id": note.conversation_id, "author_id": note.author_id,
+            "author": note.author.name if getattr(note, "author", None) else None,
+            "text": note.text, "created_at": _iso(note.created_at)}
+
+
+def event_payload(event: Any) -> dict[str, Any]:
+    return {"id": event.id, "conversation_id": event.conversation_id, "kind": event.kind,
+            "actor_id": event.actor_id, "created_at": _iso(event.created_at)}
+
+
+def notification_payload(notification: Any) -> dict[str, Any]:
+    actor = getattr(notification, "actor", None)
+    return {"id": notification.id, "kind": notification.kind, "conversation_id": notification.conversation_id,
+            "note_id": notification.note_id, "actor": actor.name if actor else None,
+            "excerpt": notification.excerpt, "created_at": _iso(notification.created_at),
+            "read": notification.read_at is not None}

@@ -23,6 +23,11 @@ def team_room(team_id: int) -> str:
     return f"team:{team_id}"
 
 
+def conversation_room(conversation_id: int) -> str:
+    """Who is viewing and typing: joined only by inbox/sockets.py after checking the user may see it."""
+    return f"conversation:{conversation_id}"
+
+
 def rooms_for_user(user: User) -> list[str]:
     rooms = [user_room(user.id)]
     if user.sees_all_teams:
@@ -70,6 +75,7 @@ def conversation_announcement(payload: dict[str, Any], created: bool) -> Announc
 
 
 def message_announcement(payload: dict[str, Any], conversation: dict[str, Any]) -> Announcement:
+    payload = {**payload, "seq": conversation.get("seq")}
     return Announcement("message_created", payload, tuple(_rooms(conversation["team_id"],
                                                                   conversation["assignee_id"])))
 
@@ -124,3 +130,58 @@ def end_user_sessions(user_id: int) -> None:
         return
     for sid, _eio_sid in list(server.manager.get_participants("/", room)):
         server.disconnect(sid, namespace="/")
+
+
+# ---- working together: viewers, typing, presence (inbox/sockets.py, inbox/services/viewers.py) ----
+
+def viewers_changed(conversation_id: int, viewers: list[dict[str, Any]]) -> None:
+    """Everyone viewing the conversation learns who else is (names are text on the screens)."""
+    socketio.emit("viewers", {"conversation_id": conversation_id, "viewers": viewers},
+                  to=conversation_room(conversation_id))
+
+
+def typing(conversation_id: int, user: User, kind: str, skip_sid: str | None = None) -> None:
+    """One agent is typing a reply or a note: the other viewers hear it (the typist does not)."""
+    socketio.emit("typing", {"conversation_id": conversation_id, "user_id": user.id, "name": user.name,
+                             "kind": kind}, to=conversation_room(conversation_id), skip_sid=skip_sid)
+
+
+def presence_changed(payload: dict[str, Any]) -> None:
+    """An agent's presence (and open load) for the supervisors' team panel."""
+    socketio.emit("presence_changed", payload, to=SUPERVISORS_ROOM)
+
+
+# ---- the conversation screen: notes, tags, events, notifications (inbox/services/notes.py) ----
+
+def note_created(note: Any, event: Any) -> None:
+    """A private note reaches the agents who see the conversation (never the customer)."""
+    from inbox.payloads import event_payload, note_payload
+
+    rooms = tuple(_audience(note.conversation))
+    announce([Announcement("note_created", note_payload(note), rooms),
+              Announcement("conversation_event_recorded", event_payload(event), rooms)])
+
+
+def event_recorded(event: Any) -> None:
+    """A new line of a conversation's history: screens showing it refresh their timeline."""
+    from inbox.payloads import event_payload
+
+    announce([Announcement("conversation_event_recorded", event_payload(event), tuple(_audience(event.conversation)))])
+
+
+def tags_changed(conversation: Conversation) -> None:
+    payload = {"conversation_id": conversation.id, "tags": sorted(t.name for t in conversation.tags)}
+    announce([Announcement("conversation_tags_changed", payload, tuple(_audience(conversation)))])
+
+
+def notifications_created(notifications: list[Any]) -> None:
+    """Each notification to its own person's room only."""
+    from inbox.payloads import notification_payload
+
+    announce([Announcement("notification_created", notification_payload(n), (user_room(n.user_id),))
+              for n in notifications])
+
+
+def notifications_read(user_id: int, unread: int) -> None:
+    """The user's other tabs update their badge."""
+    announce([Announcement("notifications_read", {"unread": unread}, (user_room(user_id),))])

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+PLATFORM_MEDIA_HOSTS = (
+    "https://*.fbcdn.net", "https://*.fbsbx.com", "https://*.cdninstagram.com",  # Facebook, Messenger, Instagram
+    "https://pbs.twimg.com", "https://video.twimg.com", "https://ton.twitter.com",  # X
+)
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        # Customers' image attachments load from the platforms' own media hosts only: an image URL
+        # a customer controls would tell its owner each agent's address and when they looked.
+        "img-src 'self' data: " + " ".join(PLATFORM_MEDIA_HOSTS),
         "connect-src 'self'",
         "font-src 'self'",
         "object-src 'none'",

@@ -4,6 +4,21 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from alembic.operations.batch import ApplyBatchImpl
+
+# SQLite's batch mode rebuilds a table by INSERT ... SELECT of every column, and SQLite refuses a
+# value for a generated column (conversations.sla_sort_at, waiting_sort_at): copy the others only.
+_batch_create = ApplyBatchImpl._create
+
+
+def _create_without_generated_columns(self, op_impl):
+    for name, column in self.columns.items():
+        if column.computed is not None and name in self.column_transfers:
+            self.column_transfers[name].pop("expr", None)
+    return _batch_create(self, op_impl)
+
+
+ApplyBatchImpl._create = _create_without_generated_columns
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

@@ -221,8 +221,8 @@ def choose(need: Need, agents: Iterable[Agent], teams: Iterable[Team] = (),
     agents = list(agents)
     preferred = next((a for a in agents if a.id == need.preferred_agent_id), None)
     if preferred is not None and _can_take(preferred, need):
-        return Choice(preferred.id, "preferred_agent", f"agent {preferred.id} named by a rule")
-    note = f"agent {need.preferred_agent_id} named by a rule cannot take it; " if need.preferred_agent_id else ""
+        return Choice(preferred.id, "preferred_agent", f"preferred agent {preferred.id}")
+    note = f"preferred agent {need.preferred_agent_id} cannot take it; " if need.preferred_agent_id else ""
     reached = ladder.reached(need.waiting_for)
     alert = any(step.action == "alert_supervisor" for step in reached)
     pools = list(_pools(need, {team.id: team for team in teams}, reached))

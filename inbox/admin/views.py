@@ -11,11 +11,13 @@ from inbox.auth.decorators import admin_only
 from inbox.models import Channel
 from inbox.services import (
     agents,
+    canned,
     channels,
     directory,
     model_versions,
     routing_rules,
     routing_settings,
+    rule_form,
     sla_settings,
     users,
 )
@@ -256,41 +258,73 @@ def routing():
     return _routing_page()
 
 
+def _rule_page(found, form: rule_form.RuleForm, text: str | None = None, error: str | None = None,
+               status: int = 200):
+    """The rule's form (rows of conditions and actions), its JSON as an advanced option; after a
+    refused save, everything as the admin typed it, with the errors beside the rows."""
+    if text is None:
+        text = json.dumps({k: v for k, v in found.as_dict().items() if k != "id"}, ensure_ascii=False,
+                          indent=2) if found else ""
+    return render_template("admin/rule.html", rule=found, form=form, text=text, error=error,
+                           condition_kinds=rule_form.CONDITION_KINDS, action_kinds=rule_form.ACTION_KINDS,
+                           options=rule_form.form_options()), status
+
+
+def _save_rule(found):
+    """Either the advanced JSON (field ``rule``) or the form; "add"/"remove" buttons re-render."""
+    rule_id = found.id if found else None
+    if "rule" in request.form:
+        try:
+            routing_rules.save_rule(_me(), rule_id, routing_rules.parse_json(request.form["rule"]))
+        except InvalidInput as exc:
+            if found is None:
+                return _routing_page(str(exc), request.form["rule"], status=422)
+            return _rule_page(found, rule_form.form_of(found), request.form["rule"], str(exc), 422)
+    else:
+        form = rule_form.read_form(request.form)
+        change = request.form.get("change", "")
+        if change:
+            rule_form.change_form(form, change, request.form.get("new_condition"),
+                                      request.form.get("new_action"))
+            return _rule_page(found, form)
+        try:
+            rule_form.save_form(_me(), rule_id, form)
+        except InvalidInput:
+            return _rule_page(found, form, status=422)
+    flash(_("Rule saved."), "info")
+    return redirect(url_for("admin.routing"), 303)
+
+
+def _found_rule(rule_id: int):
+    try:
+        return routing_rules.get_rule(rule_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/routing/rules/new")
+@admin_only
+def new_rule():
+    return _rule_page(None, rule_form.form_of(None))
+
+
 @bp.post("/routing/rules")
 @admin_only
 def create_rule():
-    try:
-        routing_rules.save_rule(_me(), None, routing_rules.parse_json(request.form.get("rule", "")))
-    except InvalidInput as exc:
-        return _routing_page(str(exc), request.form.get("rule"), status=422)
-    flash(_("Rule saved."), "info")
-    return redirect(url_for("admin.routing"), 303)
+    return _save_rule(None)
 
 
 @bp.get("/routing/rules/<int:rule_id>")
 @admin_only
 def rule(rule_id: int):
-    try:
-        found = routing_rules.get_rule(rule_id)
-    except NotFound:
-        abort(404)
-    return render_template("admin/rule.html", rule=found, error=None,
-                           text=json.dumps({k: v for k, v in found.as_dict().items() if k != "id"},
-                                           ensure_ascii=False, indent=2))
+    found = _found_rule(rule_id)
+    return _rule_page(found, rule_form.form_of(found))
 
 
 @bp.post("/routing/rules/<int:rule_id>")
 @admin_only
 def save_rule(rule_id: int):
-    try:
-        routing_rules.save_rule(_me(), rule_id, routing_rules.parse_json(request.form.get("rule", "")))
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        return render_template("admin/rule.html", rule=routing_rules.get_rule(rule_id), error=str(exc),
-                               text=request.form.get("rule", "")), 422
-    flash(_("Rule saved."), "info")
-    return redirect(url_for("admin.routing"), 303)
+    return _save_rule(_found_rule(rule_id))
 
 
 @bp.post("/routing/rules/<int:rule_id>/<any(up, down, enable, disable, delete):change>")
@@ -383,3 +417,53 @@ def add_canned():
     except InvalidInput as exc:
         return _routing_page(str(exc), status=422)
     return redirect(url_for("admin.routing"), 303)
+
+
+# ---- canned responses: shortcut, Arabic and English versions (inbox/services/canned.py) ----
+
+def _canned_page(edit=None, error: str | None = None, form=None, status: int = 200):
+    return render_template("admin/canned.html", items=canned.list_canned(), edit=edit, error=error,
+                           form=form or {}, variables=canned.VARIABLES), status
+
+
+@bp.get("/canned")
+@admin_only
+def canned_list():
+    return _canned_page()
+
+
+@bp.get("/canned/<int:canned_id>")
+@admin_only
+def canned_edit(canned_id: int):
+    try:
+        return _canned_page(edit=canned.get_canned(canned_id))
+    except NotFound:
+        abort(404)
+
+
+@bp.post("/canned/save")
+@admin_only
+def canned_save():
+    form = request.form
+    canned_id = int(form["id"]) if form.get("id", "").isdigit() else None
+    try:
+        canned.save_canned(_me(), canned_id, form.get("title", ""), form.get("shortcut", ""),
+                           form.get("text_ar", ""), form.get("text_en", ""))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        edit = canned.get_canned(canned_id) if canned_id else None
+        return _canned_page(edit=edit, error=str(exc), form=form, status=422)
+    flash(_("Canned response saved."), "info")
+    return redirect(url_for("admin.canned_list"), 303)
+
+
+@bp.post("/canned/<int:canned_id>/delete")
+@admin_only
+def canned_delete(canned_id: int):
+    try:
+        canned.delete_canned(_me(), canned_id)
+    except NotFound:
+        abort(404)
+    flash(_("Canned response deleted."), "info")
+    return redirect(url_for("admin.canned_list"), 303)

@@ -23,11 +23,12 @@ def _kick_key(queue_name: str, func: Callable[..., Any]) -> str:
 
 class RqBackend:
     def __init__(self, app: Flask):
-        from redis import Redis
         from rq import Queue
         from rq.serializers import JSONSerializer
 
-        self.connection = Redis.from_url(app.config["REDIS_URL"])
+        from inbox.redis_pool import connect
+
+        self.connection = connect(app.config["REDIS_URL"])
         self.queue = Queue(app.config["JOB_QUEUE"], connection=self.connection, serializer=JSONSerializer)
         self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
         self.intervals = app.config["JOB_RETRY_INTERVALS"]

@@ -23,6 +23,7 @@ TICK_SECONDS = 0.5
 SWEEP_EVERY = 30.0
 SLA_EVERY = 30.0
 HEALTH_EVERY = 600.0
+SNOOZE_EVERY = 30.0  # snoozed conversations wake to open
 ASSIGN_EVERY = 15.0  # the escalation ladder's clock; capacity freeing kicks assignment at once
 
 
@@ -57,6 +58,7 @@ class Schedule:
         self.last_sla = 0.0
         self.last_health = 0.0
         self.last_assign = 0.0
+        self.last_snooze = 0.0
 
     def tick(self, now: float) -> None:
         for channel_id in due_channels(self.last_poll, now):
@@ -68,6 +70,9 @@ class Schedule:
         if now - self.last_sla >= SLA_EVERY:
             self.last_sla = now
             enqueue(tasks.check_sla)
+        if now - self.last_snooze >= SNOOZE_EVERY:
+            self.last_snooze = now
+            enqueue(tasks.wake_snoozed)
         if now - self.last_assign >= ASSIGN_EVERY:
             self.last_assign = now
             kick(tasks.assign_waiting)

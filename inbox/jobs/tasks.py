@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from inbox.jobs.queue import enqueue, enqueue_in, kick, kicked
-from inbox.services import assignment, channels, ingest, maintenance, model_versions, outbox, polling, sla
+from inbox.services import assignment, channels, ingest, maintenance, model_versions, outbox, polling, sla, snooze
 
 INGEST_BUDGET_SECONDS = 10.0  # then the job queues its successor, so other jobs get a turn
 
@@ -54,6 +54,11 @@ def train_intent_model(version_id: int, activate: bool = True) -> None:
 def check_sla() -> None:
     """Record SLA breaches that fell due since the last look and tell supervisors (every ~30 s)."""
     sla.check_breaches()
+
+
+def wake_snoozed() -> None:
+    """Snoozed conversations whose time has come go back to open (every ~30 s)."""
+    snooze.wake_due()
 
 
 def assign_waiting() -> None:

@@ -4,6 +4,7 @@ from inbox.models.canned import CannedResponse
 from inbox.models.channel import Channel, RawEvent
 from inbox.models.conversation import Conversation, ConversationEvent, Message, Note, Tag
 from inbox.models.customer import Customer, Identity
+from inbox.models.notification import Notification
 from inbox.models.routing import IntentLabel, ModelVersion
 from inbox.models.rules import RoutingRule, Setting
 from inbox.models.sla import BusinessHours, SlaPolicy
@@ -11,6 +12,6 @@ from inbox.models.user import Team, User
 
 __all__ = [
     "AuditLog", "BusinessHours", "CannedResponse", "Channel", "Conversation", "ConversationEvent", "Customer",
-    "Identity", "IntentLabel", "Message", "ModelVersion", "Note", "RawEvent", "RoutingRule", "Setting", "SlaPolicy",
-    "Tag", "Team", "User",
+    "Identity", "IntentLabel", "Message", "ModelVersion", "Note", "Notification", "RawEvent", "RoutingRule", "Setting",
+    "SlaPolicy", "Tag", "Team", "User",
 ]

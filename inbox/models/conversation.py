@@ -4,17 +4,41 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inbox.extensions import db
 from inbox.models.base import utcnow
+from inbox.models.customer import trigram_index
 
 STATUSES = ("new", "open", "pending", "snoozed", "resolved")
 ACTIVE_STATUSES = ("new", "open", "pending", "snoozed")
 PREVIEW_LENGTH = 280  # the queue shows the start of the latest message
 # Outbound: queued -> sending -> sent -> delivered -> read, or failed. Inbound: received.
 MESSAGE_STATES = ("received", "queued", "sending", "sent", "delivered", "read", "failed")
+
+# The queue's order (inbox/services/queue.py): SLA due first, then longest waiting, then id. Both keys
+# are stored columns computed by the database (ingest's bulk writes cannot forget them), NOT NULL
+# with a far-future sentinel when no target runs / nobody waits, so that a page boundary is one
+# row-value comparison an index can serve. The sentinel is written exactly as SQLAlchemy stores a
+# datetime on SQLite (text that must compare equal to a bound parameter) and parsed by PostgreSQL.
+SORT_SENTINEL = datetime(9999, 12, 31)
+_SENTINEL_SQL = "'9999-12-31 00:00:00.000000'"
+# The earliest of three nullable due times, portable: SQLite's min(a, b, c) is NULL when any is.
+_EARLIEST_DUE_SQL = (
+    "COALESCE(CASE"
+    " WHEN first_response_due_at IS NOT NULL"
+    " AND (next_response_due_at IS NULL OR first_response_due_at <= next_response_due_at)"
+    " AND (resolution_due_at IS NULL OR first_response_due_at <= resolution_due_at) THEN first_response_due_at"
+    " WHEN next_response_due_at IS NOT NULL"
+    " AND (resolution_due_at IS NULL OR next_response_due_at <= resolution_due_at) THEN next_response_due_at"
+    f" ELSE resolution_due_at END, {_SENTINEL_SQL})"
+)
+_WAITING_SQL = f"COALESCE(customer_waiting_since, {_SENTINEL_SQL})"
+# The queue's indexes cover the active conversations only (a few percent of a long history).
+ACTIVE_SQL = "status IN ('new', 'open', 'pending', 'snoozed')"
+QUEUE_KEYS = ("sla_sort_at", "waiting_sort_at", "id")
 
 conversation_tags = Table(
     "conversation_tags",
@@ -44,6 +68,21 @@ class Conversation(db.Model):
         Index("ix_conversations_customer_channel_status", "customer_id", "channel_id", "status"),
         # The SLA breach job's scan.
         Index("ix_conversations_sla_check_at", "sla_check_at"),
+        # The queue's views (inbox/services/queue.py), each served in order by one index.
+        Index("ix_conversations_queue_all", *QUEUE_KEYS,
+              postgresql_where=sa.text(ACTIVE_SQL), sqlite_where=sa.text(ACTIVE_SQL)),
+        Index("ix_conversations_queue_assignee", "assignee_id", *QUEUE_KEYS,
+              postgresql_where=sa.text(ACTIVE_SQL), sqlite_where=sa.text(ACTIVE_SQL)),
+        Index("ix_conversations_queue_team", "team_id", *QUEUE_KEYS,
+              postgresql_where=sa.text(ACTIVE_SQL), sqlite_where=sa.text(ACTIVE_SQL)),
+        # Every team's unassigned rows in order; team_id last, so an agent's count reads only the index.
+        Index("ix_conversations_queue_unassigned", *QUEUE_KEYS, "team_id",
+              postgresql_where=sa.text(ACTIVE_SQL + " AND assignee_id IS NULL AND NOT triage"),
+              sqlite_where=sa.text(ACTIVE_SQL + " AND assignee_id IS NULL AND NOT triage")),
+        Index("ix_conversations_queue_triage", *QUEUE_KEYS,
+              postgresql_where=sa.text(ACTIVE_SQL + " AND triage"), sqlite_where=sa.text(ACTIVE_SQL + " AND triage")),
+        # The snooze job's scan: conversations whose snooze has run out.
+        Index("ix_conversations_snoozed_until", "snoozed_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,8 +124,15 @@ class Conversation(db.Model):
     sla_pauses: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default="[]")  # ended pauses
     sla_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the policy the clock runs on
     sla_check_at: Mapped[datetime | None]  # when the breach job looks next (a due time not yet recorded)
+    # The queue's sort keys, kept by the database (see SORT_SENTINEL): never written by the app.
+    sla_sort_at: Mapped[datetime] = mapped_column(sa.Computed(_EARLIEST_DUE_SQL, persisted=True))
+    waiting_sort_at: Mapped[datetime] = mapped_column(sa.Computed(_WAITING_SQL, persisted=True))
+    snoozed_until: Mapped[datetime | None]  # status "snoozed": back to "open" at this time (inbox/services/snooze.py)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped once per transaction that changes the conversation, its messages, notes or events
+    # (bump_seq_on_flush below; ingest's bulk path bumps it itself): a screen that sees a gap catches up.
+    seq: Mapped[int] = mapped_column(default=1, server_default="1")
 
     channel = relationship("Channel")
     customer = relationship("Customer")
@@ -95,7 +141,7 @@ class Conversation(db.Model):
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id"
     )
-    notes: Mapped[list[Note]] = relationship(order_by="Note.id")
+    notes: Mapped[list[Note]] = relationship(order_by="Note.id", back_populates="conversation")
     tags: Mapped[list[Tag]] = relationship(secondary=conversation_tags)
 
     @property
@@ -116,6 +162,7 @@ class Message(db.Model):
         # Replays, retries and duplicate webhooks store one row (DESIGN.md step 3).
         UniqueConstraint("channel_id", "external_id"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        trigram_index("ix_messages_text_trgm", "text"),  # the queue's search
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +210,9 @@ class Note(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    conversation: Mapped[Conversation] = relationship(back_populates="notes")
+    author = relationship("User")
+
 
 class ConversationEvent(db.Model):
     """Every assignment, status change, reply and breach: the source of every report."""
@@ -181,3 +231,75 @@ class ConversationEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversation: Mapped[Conversation] = relationship()
+
+
+# ---- the per-conversation sequence number ------------------------------------------------------
+# Every transaction that changes a conversation, adds or changes one of its messages, notes or
+# events bumps ``conversations.seq`` once, atomically (``seq = seq + 1`` in the UPDATE, so two
+# transactions never hand out the same number on PostgreSQL). Screens compare the number on each
+# event with the last they saw and fetch the conversation again on a gap or after a reconnect.
+_SEQ_BUMPED = "tawasul_seq_bumped"  # session.info: conversations already bumped in this transaction
+
+
+def _seq_targets(session) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Conversation):
+            if obj.id is not None and obj in session.dirty and session.is_modified(obj):
+                found[obj.id] = obj
+            continue
+        if not isinstance(obj, Message | Note | ConversationEvent):
+            continue
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        owner = obj.__dict__.get("conversation")  # set through the relationship, id not yet known
+        conversation_id = obj.conversation_id or (owner.id if owner is not None else None)
+        if conversation_id is not None:
+            found.setdefault(conversation_id, owner)
+    return found
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _bump_seq_on_flush(session, _context, _instances) -> None:
+    bumped = session.info.setdefault(_SEQ_BUMPED, set())
+    with session.no_autoflush:
+        for conversation_id, conversation in _seq_targets(session).items():
+            if conversation_id in bumped:
+                continue
+            conversation = conversation if isinstance(conversation, Conversation) else \
+                session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.seq = Conversation.seq + 1
+                bumped.add(conversation_id)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _new_conversations_start_at_one(session, _context) -> None:
+    bumped = session.info.setdefault(_SEQ_BUMPED, set())
+    bumped.update(obj.id for obj in session.new if isinstance(obj, Conversation))
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_bumped(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SEQ_BUMPED, None)
+
+
+def bump_seq(conversation_ids, created_ids=()) -> dict[int, int]:
+    """For Core writers (ingest's batches): bump the conversations not bumped yet in this
+    transaction, note the ones just inserted (they start at 1), and return every seq now."""
+    from inbox.db import among
+
+    session = db.session()
+    bumped = session.info.setdefault(_SEQ_BUMPED, set())
+    bumped.update(created_ids)
+    ids = sorted(set(conversation_ids) - bumped)
+    if ids:
+        session.execute(sa.update(Conversation).where(among(Conversation.id, ids))
+                        .values(seq=Conversation.seq + 1).execution_options(synchronize_session=False))
+        bumped.update(ids)
+    wanted = sorted(set(conversation_ids) | set(created_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(Conversation.id, Conversation.seq).where(among(Conversation.id, wanted)))
+    return dict(rows.all())

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from inbox import realtime
 from inbox.db import among
@@ -157,9 +157,9 @@ def assign_waiting(now: datetime | None = None) -> int:
     now = now or utcnow()
     settings = routing_settings.get()
     changed: dict[int, Conversation] = {}
+    went_offline, with_work = _gone_agents(now - timedelta(seconds=settings.offline_grace_seconds))
     if settings.return_work_when_offline:
-        for conversation in _return_work(_gone_agents(now - timedelta(seconds=settings.offline_grace_seconds)),
-                                         now, "agent_offline"):
+        for conversation in _return_work(with_work, now, "agent_offline"):
             changed[conversation.id] = conversation
     waiting = list(db.session.scalars(
         select(Conversation).where(Conversation.status.in_(LOAD_STATUSES), Conversation.assignee_id.is_(None),
@@ -191,13 +191,14 @@ def assign_waiting(now: datetime | None = None) -> int:
                 db.session.add(ConversationEvent(conversation=conversation, kind="supervisor_alerted", data=why))
                 alerts.append((conversation, why))
                 changed[conversation.id] = conversation
-    if not changed:
+    if not changed and not went_offline:
         db.session.rollback()
         return 0
     db.session.commit()
     realtime.announce([realtime.about_conversation(c) for c in changed.values()])
     for conversation, why in alerts:
         realtime.supervisor_alerted(conversation, why)
+    announce_presence(went_offline)
     return assigned
 
 
@@ -211,13 +212,16 @@ def _tags_of(conversation_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _gone_agents(before: datetime) -> list[int]:
-    """Agents away (no page open) since before ``before``: offline now; those with open work."""
-    away = list(db.session.scalars(select(User.id).where(User.presence == "away", User.presence_changed_at <= before)))
+def _gone_agents(before: datetime) -> tuple[list[int], list[int]]:
+    """Agents away because no page is open (not idle at an open page, not away by choice) since
+    before ``before`` go offline: (those, every agent offline since then with open work)."""
+    away = list(db.session.scalars(select(User.id).where(
+        User.presence == "away", User.presence_changed_at <= before,
+        or_(User.presence_source == "disconnected", User.presence_source.is_(None)))))
     if away:
         db.session.execute(update(User).where(among(User.id, away)).values(presence="offline")
                            .execution_options(synchronize_session=False))
-    return list(db.session.scalars(select(User.id).where(
+    return away, list(db.session.scalars(select(User.id).where(
         User.presence == "offline", User.presence_changed_at <= before,
         User.id.in_(select(Conversation.assignee_id).where(Conversation.status.in_(ACTIVE_STATUSES))))))
 
@@ -310,42 +314,85 @@ def transfer_targets(user: User) -> dict[str, list]:
     return {"teams": list(db.session.scalars(select(Team).order_by(Team.name))), "agents": list(agents)}
 
 
-def set_presence(user: User, presence: str) -> User:
+def set_presence(user: User, presence: str, source: str = "manual") -> User:
     """Online, away or offline. Going online may take waiting work at once; an explicit
-    offline hands open work back to the queue when the admin's setting says so."""
+    offline hands open work back to the queue when the admin's setting says so. ``source`` says
+    why (User.presence_source): the agent's choice, or the page noticing idleness."""
     if presence not in PRESENCES:
         raise InvalidInput(f"presence is one of {', '.join(PRESENCES)}")
     if user.presence == presence:
+        if user.presence_source != source:
+            user.presence_source = source
+            db.session.commit()
         return user
     now = utcnow()
-    user.presence, user.presence_changed_at = presence, now
+    user.presence, user.presence_changed_at, user.presence_source = presence, now, source
     returned = []
     if presence == "offline" and routing_settings.get().return_work_when_offline:
         returned = _return_work([user.id], now, "agent_offline")
     db.session.commit()
     realtime.announce([realtime.about_conversation(c) for c in returned])
+    announce_presence([user.id])
     if presence == "online" or returned:
         kick()
     return user
 
 
+def idle_presence(user: User, idle: bool) -> User:
+    """The page saw no key or mouse for AUTO_AWAY_MINUTES (idle) or saw them again. Idle makes an
+    online agent away (no new work, keeps theirs); activity undoes only an away that idleness set."""
+    if idle and user.presence == "online":
+        return set_presence(user, "away", source="idle")
+    if not idle and user.presence == "away" and user.presence_source == "idle":
+        return set_presence(user, "online", source="idle")
+    return user
+
+
 def socket_presence(user_id: int, connected: bool) -> None:
-    """An online agent whose last page closed is ``away`` (not assigned to); a page opening makes
-    them online again. Someone away longer than the grace goes offline and, with the setting,
-    hands back their work (``assign_waiting``): a page load, which reconnects, costs nothing."""
+    """An agent whose last page closed (every web process: inbox/services/viewers.py) is ``away``
+    (not assigned to); a page opening makes them online again, unless they chose away or offline.
+    Someone away longer than the grace goes offline and, with the setting, hands back their work
+    (``assign_waiting``): a page load, which reconnects, costs nothing."""
     user = db.session.get(User, user_id)
     before, after = (user.presence if user else None), None
-    if before == "online" and not connected:
+    source = user.presence_source if user else None
+    if not connected and (before == "online" or (before == "away" and source == "idle")):
         after = "away"
-    elif before == "away" and connected:
+    elif connected and before == "away" and source in ("disconnected", None):
         after = "online"
     if after is None:
         db.session.rollback()
         return
-    user.presence, user.presence_changed_at = after, utcnow()
+    if after != before:
+        user.presence_changed_at = utcnow()
+    user.presence, user.presence_source = after, "disconnected" if not connected else "socket"
     db.session.commit()
+    announce_presence([user_id])
     if after == "online":
         kick()
+
+
+def team_presence(user_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Agents with their presence, teams and open load (the supervisors' team panel)."""
+    query = select(User).where(User.role == "agent", User.active.is_(True)).order_by(User.name, User.id)
+    if user_ids is not None:
+        query = query.where(among(User.id, sorted(user_ids)))
+    agents = list(db.session.scalars(query))
+    load = dict(db.session.execute(
+        select(Conversation.assignee_id, func.count()).where(
+            among(Conversation.assignee_id, [a.id for a in agents]), Conversation.status.in_(LOAD_STATUSES))
+        .group_by(Conversation.assignee_id)).all()) if agents else {}
+    return [{"id": a.id, "name": a.name, "presence": a.presence, "presence_source": a.presence_source,
+             "teams": [t.name for t in a.teams], "open": load.get(a.id, 0), "capacity": a.capacity,
+             "since": a.presence_changed_at.isoformat() + "Z" if a.presence_changed_at else None}
+            for a in agents]
+
+
+def announce_presence(user_ids: list[int]) -> None:
+    """After the commit: the supervisors' panels hear the agents' new presence and load."""
+    if user_ids:
+        for row in team_presence(list(user_ids)):
+            realtime.presence_changed(row)
 
 
 def kick() -> None:

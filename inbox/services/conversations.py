@@ -6,33 +6,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from connectors.registry import connector_class
+from connectors.text_length import code_points, x_weighted
 from inbox import realtime
 from inbox.extensions import db
 from inbox.jobs import enqueue, tasks
 from inbox.models import Conversation, ConversationEvent, Message, User
 from inbox.models.base import utcnow
-from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH
+from inbox.models.conversation import PREVIEW_LENGTH
 from inbox.services import sla
 from inbox.services.errors import InvalidInput, NotFound
 from routing.normalize import clean_for_storage
 
 MAX_REPLY_LENGTH = 4000
 AGENT_STATUSES = ("open", "pending", "resolved")
-# Queue filters an agent can pick; anything else is a 400, never SQL built from input.
-QUEUE_FILTERS: dict[str, tuple[str, ...]] = {
-    "active": ACTIVE_STATUSES,
-    "open": ("new", "open"),
-    "pending": ("pending",),
-    "resolved": ("resolved",),
-    "triage": ACTIVE_STATUSES,  # intent not trusted: no team until a supervisor picks one
-}
-
-
 def _visible(user: User) -> Select:
     query = select(Conversation)
     if not user.sees_all_teams:
@@ -43,17 +33,13 @@ def _visible(user: User) -> Select:
 
 
 def list_conversations(user: User, status_filter: str = "active", limit: int = 100) -> list[Conversation]:
-    if status_filter not in QUEUE_FILTERS:
-        raise InvalidInput(f"unknown filter {status_filter!r}")
-    query = (
-        _visible(user)
-        .where(Conversation.status.in_(QUEUE_FILTERS[status_filter]))
-        .where(Conversation.triage.is_(True) if status_filter == "triage" else true())
-        .options(selectinload(Conversation.customer), selectinload(Conversation.channel))
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(max(1, min(limit, 500)))
-    )
-    return list(db.session.scalars(query))
+    """The first conversations of the user's default view (or of triage) in queue order; the
+    queue itself is inbox/services/queue.py."""
+    from inbox.services import queue  # the queue module builds on this one's rules
+
+    view = "triage" if status_filter == "triage" else queue.default_view(user)
+    status = "active" if status_filter == "triage" else status_filter
+    return queue.page(user, queue.parse_query(user, {"view": view, "status": status}), size=limit).items
 
 
 def get_conversation(user: User, conversation_id: int) -> Conversation:
@@ -119,6 +105,20 @@ def reply_options(conversation: Conversation) -> ReplyOptions:
     return ReplyOptions(closed, templates, _private_reply_target(conversation)[0])
 
 
+def text_limit(conversation: Conversation, private: bool = False) -> tuple[int, str]:
+    """(the most a reply may count, how the platform counts): a public X post 280 counted X's way,
+    else the platform's message limit in code points (never above MAX_REPLY_LENGTH)."""
+    connector = connector_class(conversation.channel.platform)
+    public = conversation.is_public and not private
+    if public and connector.max_public_text_length:
+        return min(connector.max_public_text_length, MAX_REPLY_LENGTH), connector.text_counting
+    return min(connector.max_text_length, MAX_REPLY_LENGTH), "code_points"
+
+
+def text_length(text: str, counting: str) -> int:
+    return x_weighted(text) if counting == "x_weighted" else code_points(text)
+
+
 def _private_reply_target(conversation: Conversation) -> tuple[str | None, Message | None]:
     """(refusal or None, the comment a private reply answers): the customer's last comment
     still on the platform, if the platform allows one private reply to it and it is recent."""
@@ -169,6 +169,9 @@ def _reply_text(conversation: Conversation, text: str, template: str | None, pri
         raise InvalidInput("a reply needs some text")
     if len(text) > MAX_REPLY_LENGTH:
         raise InvalidInput(f"a reply has at most {MAX_REPLY_LENGTH} characters")
+    limit, counting = text_limit(conversation, private)
+    if text_length(text, counting) > limit:
+        raise InvalidInput(f"this reply counts {text_length(text, counting)} characters; the platform allows {limit}")
     return text
 
 
@@ -254,6 +257,7 @@ def set_status(user: User, conversation_id: int, status: str) -> Conversation:
     data: dict[str, Any] = {"from": conversation.status, "to": status}
     conversation.status = status
     conversation.resolved_at = utcnow() if status == "resolved" else None
+    conversation.snoozed_until = None  # a snooze ends when an agent picks another status
     sla.status_changed(conversation, data["from"], conversation.resolved_at or utcnow())
     db.session.add(
         ConversationEvent(conversation=conversation, actor_id=user.id, kind="status_changed", data=data)

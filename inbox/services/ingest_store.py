@@ -5,7 +5,8 @@ cProfile on PostgreSQL); here every step is one statement per batch (chunked), s
 few hundred messages costs a couple of dozen round trips (inbox.db.bulk_insert). The rules are DESIGN.md step 3: one
 row per (channel, external id); a private message joins its customer's latest conversation on
 the channel, a public one the conversation of the message it answers, else its author's in that
-thread; a resolved conversation reopens; an echo of our own reply never creates or reopens one.
+thread; a resolved conversation reopens; an echo of our own reply never creates or reopens one,
+and counts as the agents' answer for the SLA (an agent who replied from the platform's app).
 
 Two workers may ingest at once (PostgreSQL). Identities are created with ON CONFLICT DO NOTHING
 (the loser adopts the winner's customer), then an advisory lock is taken on every author's
@@ -26,7 +27,7 @@ from inbox.db import among, bulk_insert, bulk_update, insert_returning_ids, is_p
 from inbox.extensions import db
 from inbox.models import Channel, Conversation, ConversationEvent, Customer, Identity, Message
 from inbox.models.base import utcnow
-from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH
+from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH, bump_seq
 from inbox.services import sla
 from routing.normalize import clean_for_storage
 
@@ -74,6 +75,8 @@ class Thread:
     reopened: bool = False
     changed: bool = False
     texts: list[str] = field(default_factory=list)  # the customer's words in this batch
+    agent_replied_at: datetime | None = None  # an echo's time: an agent answered from the platform's own app
+    answered: bool = False  # an echo came after the customer's last message of this batch
     decision: dict[str, Any] = field(default_factory=dict)  # why it was classified and routed so
     # Routing (inbox/services/routing_decisions.py): columns, then what is written once ids exist.
     triage: bool = False
@@ -86,8 +89,8 @@ class Thread:
     assignment: dict[str, Any] | None = None  # the "assigned" event's data
     # The SLA clock (inbox/services/sla.py): loaded, moved by ingest's services, written back.
     opened_at: datetime | None = None
-    first_response_at: datetime | None = None  # read only
-    last_agent_reply_at: datetime | None = None  # read only
+    first_response_at: datetime | None = None  # written only when an echo answered (sla.echoes_answered)
+    last_agent_reply_at: datetime | None = None  # idem
     customer_waiting_since: datetime | None = None
     paused_since: datetime | None = None
     sla_pauses: list[list[str]] = field(default_factory=list)
@@ -96,6 +99,7 @@ class Thread:
     next_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
     sla_check_at: datetime | None = None
+    seq: int = 1  # the conversation's sequence number once written (screens catch up on gaps)
 
     def values(self) -> dict[str, Any]:
         """The columns this module writes."""
@@ -151,6 +155,7 @@ def store_new(items: list[tuple[Channel, InboundMessage]], decide: Decide) -> Re
     threads = list(plan.touched.values())
     decide([t for t in threads if t.created or t.reopened])
     sla.customer_wrote(threads)
+    sla.echoes_answered(threads)
     _write(messages, threads, now)
     return Result(messages, threads)
 
@@ -370,12 +375,15 @@ class _Plan:
             created = True
         elif not echo and thread.status not in ACTIVE_STATUSES and not thread.created:
             thread.status, thread.reopened, reopened = "open", True, True
-        elif not echo and thread.status == "pending":  # the customer answered
+        elif not echo and thread.status in ("pending", "snoozed"):  # the customer answered, or woke it
             thread.status = "open"
         text = clean_for_storage(inbound.text)
         thread.preview, thread.last_message_at, thread.changed = text[:PREVIEW_LENGTH], now, True
-        if not echo:
-            thread.last_customer_message_at = now
+        if echo:  # the account's own message: an agent's answer from the platform's app, for the SLA
+            sent = min(inbound.created_at, now)
+            thread.agent_replied_at, thread.answered = max(sent, thread.agent_replied_at or sent), True
+        else:
+            thread.last_customer_message_at, thread.answered = now, False
             thread.texts.append(text)
         self.touched.setdefault(id(thread), thread)
         self.by_message[(channel.id, inbound.external_id)] = thread
@@ -432,6 +440,9 @@ def _write(messages: list[Stored], threads: list[Thread], now: datetime) -> None
             thread.id = conversation_id
     bulk_update(Conversation, [{**t.values(), "id": t.id, "updated_at": now}
                                for t in threads if t.changed and not t.created])
+    bulk_update(Conversation, [{"id": t.id, "first_response_at": t.first_response_at,
+                                "last_agent_reply_at": t.last_agent_reply_at}
+                               for t in threads if t.agent_replied_at is not None and not t.created])
     reopened = [t.id for t in threads if t.reopened]
     if reopened:
         db.session.execute(update(Conversation).where(among(Conversation.id, reopened)).values(resolved_at=None)
@@ -440,6 +451,9 @@ def _write(messages: list[Stored], threads: list[Thread], now: datetime) -> None
         rows = [{**m.row, "conversation_id": m.thread.id} for m in messages]
         for stored, message_id in zip(messages, insert_returning_ids(Message, rows), strict=True):
             stored.id = message_id
+    seqs = bump_seq([t.id for t in threads if not t.created], [t.id for t in threads if t.created])
+    for thread in threads:
+        thread.seq = seqs.get(thread.id, thread.seq)
     last_seen: dict[int, datetime] = {}
     for stored in messages:
         if stored.row["direction"] == "in":

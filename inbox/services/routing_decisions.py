@@ -14,7 +14,8 @@ tags, the "assigned" events and the auto-replies (stored queued, in the same tra
   no confidence to doubt: routing falls back to the rules and the channel's team (STYLE.md 9).
 * Noise (``keep_out_of_queue``): stored resolved, no team, tagged "noise"; a new message from the
   customer reopens it and routes it afresh.
-* A reopened conversation keeps its agent when it stays in the same team.
+* A reopened conversation goes back to its agent when it stays in the same team and they are
+  online with room (a rule naming an agent comes first); otherwise to the team's queue.
 """
 from __future__ import annotations
 
@@ -125,6 +126,11 @@ def decide(threads: list) -> None:
             needing.append((thread, decision))
     if needing:
         assignment.assign_new(needing, settings, now)
+    for thread, decision in needing:  # the event says why: the agent had it before, not a rule
+        kept = thread.decision.get("previous_agent_id")
+        if kept and thread.assignee_id == kept and not decision.assignee_id and thread.assignment:
+            thread.assignment = {**thread.assignment, "reason": "previous_agent",
+                                 "detail": f"agent {kept} had it before it was resolved"}
 
 
 def _reads(rules: tuple[Rule, ...], kind: str) -> bool:
@@ -149,11 +155,13 @@ def _apply(thread, decision: Decision, now) -> None:
             thread.status = "resolved"
         return
     thread.team_id = decision.team_id or thread.channel.team_id
-    if decision.assignee_id or thread.created or thread.team_id != before_team:
-        thread.assignee_id = None
-    if thread.assignee_id is None:  # waiting from now (assignment may take it at once)
-        thread.queued_at = now
-    thread.preferred_agent_id = decision.assignee_id
+    # Reopened in the same team: back to the agent who had it if they can take it now (online,
+    # with room), else the queue. Waiting from now either way (assignment may take it at once).
+    previous = thread.assignee_id if thread.reopened and thread.team_id == before_team else None
+    thread.assignee_id, thread.queued_at = None, now
+    thread.preferred_agent_id = decision.assignee_id or previous
+    if previous:
+        thread.decision["previous_agent_id"] = previous
 
 
 # ---- after the conversations have ids --------------------------------------------------------

@@ -1,5 +1,6 @@
 """Admin routing rules: list, save, order, enable, delete (each audited), the enabled rules
-ingest applies (cached a few seconds per process), and the dry-run of the admin screen."""
+ingest applies (cached a few seconds per process), and the dry-run of the admin screen (the
+form that builds a rule row by row is ``inbox.services.rule_form``)."""
 from __future__ import annotations
 
 import json
@@ -179,3 +180,4 @@ def dry_run(text: str, channel_id: int | None, is_public: bool, customer_tags: l
                                     priority=decision.priority or (1 if prediction.urgent else 2),
                                     tags=decision.tags, preferred_agent_id=decision.assignee_id)
     return DryRun(facts, decision, None if decision.triage or decision.noise else team_id, choice)
+

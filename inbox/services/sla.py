@@ -39,6 +39,7 @@ CHECK_SECONDS = 15.0  # how stale another process's view of the settings may be
 BREACH_BATCH = 500
 BREACHED = "sla_breached"
 _NEVER = datetime(9999, 1, 1)  # "now" far enough ahead that every running target shows as due
+_INSTANT = timedelta(microseconds=1)
 
 # The defaults until an admin saves others (also seeded by migration 0005).
 DEFAULT_POLICIES = (
@@ -199,6 +200,30 @@ def customer_wrote(threads: list) -> None:
             # Recorded breaches are not loaded here: a due time already recorded may come back as
             # the next check, and the breach job then moves on from it (one look, no second event).
             _recompute(thread, hours)
+
+
+def echoes_answered(threads: list) -> None:
+    """Ingest's conversations an agent answered from the platform's own app (the echo of the
+    account's message): the answer counts as ``agent_replied`` does, at the echo's time, but never
+    before the message it answers (the platform's clock is not ours) and never after it arrived.
+    A customer's message after the echo in the same batch waits again. Resolved ones are left
+    alone (an echo never reopens). No queries."""
+    hours = None
+    for thread in threads:
+        if thread.agent_replied_at is None or thread.status not in ACTIVE_STATUSES:
+            continue
+        start = thread.customer_waiting_since or thread.opened_at or thread.created_at
+        # Messages of one batch share their arrival time: an answer followed by the customer's
+        # message is put just before it, so that message still waits.
+        latest = thread.last_message_at if thread.answered else thread.last_customer_message_at - _INSTANT
+        at = min(max(thread.agent_replied_at, start), latest)
+        if thread.first_response_at is None:
+            thread.first_response_at = at
+        thread.last_agent_reply_at = max(at, thread.last_agent_reply_at or at)
+        thread.customer_waiting_since = None if thread.answered else thread.last_customer_message_at
+        if thread.sla_policy:
+            hours = hours or business_hours()
+            _recompute(thread, hours)  # recorded breaches not loaded: as in customer_wrote
 
 
 def _end_pause(conversation: Any, now: datetime) -> None:

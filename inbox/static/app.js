@@ -13,12 +13,6 @@
     dateStyle: "short",
     timeStyle: "short",
   });
-  const FILTERS = {
-    active: ["new", "open", "pending", "snoozed"],
-    open: ["new", "open"],
-    pending: ["pending"],
-    resolved: ["resolved"],
-  };
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -68,49 +62,7 @@
     if (badge) renderSla(badge, { sla_due_at: breach.due + "Z" }, true);
   }
 
-  // ---- queue -------------------------------------------------------------------------
-  function conversationRow(c) {
-    const li = el("li", { class: "conversation", "data-conversation-id": c.id, "data-testid": "conversation" });
-    const a = el("a", { href: "/conversations/" + c.id });
-    const customer = el("span", { class: "customer" });
-    customer.append(el("bdi", {}, c.customer.name));
-    const kind = c.is_public ? labels.kind.public : labels.kind.private;
-    const time = timeNode(c.last_message_at);
-    time.dataset.field = "time";
-    a.append(
-      customer,
-      el("span", { class: "badge status-" + c.status, "data-field": "status" }, labels.status[c.status] || c.status),
-      slaNode(c),
-      el("span", { class: "badge" }, c.platform + " · " + kind),
-      time,
-      el("span", { class: "preview", dir: "auto", "data-field": "preview" }, c.preview)
-    );
-    li.append(a);
-    return li;
-  }
-
-  function upsertConversation(c, isNew) {
-    const list = document.getElementById("conversations");
-    const existing = list.querySelector('[data-conversation-id="' + c.id + '"]');
-    const wanted = (FILTERS[page.dataset.filter] || FILTERS.active).includes(c.status);
-    if (existing) existing.remove();
-    if (!wanted) return;
-    const row = conversationRow(c);
-    if (isNew) row.classList.add("arrived");
-    list.prepend(row);
-    document.querySelector('[data-testid="queue-empty"]').hidden = true;
-  }
-
-  async function refreshQueue() {
-    const response = await fetch("/api/conversations?status=" + encodeURIComponent(page.dataset.filter), {
-      headers: { Accept: "application/json" },
-    });
-    if (!response.ok) return;
-    const items = await response.json();
-    const list = document.getElementById("conversations");
-    list.replaceChildren(...items.map(conversationRow));
-    document.querySelector('[data-testid="queue-empty"]').hidden = items.length > 0;
-  }
+  // The queue's rows, views, filters and pages: inbox/static/queue.js.
 
   // ---- one conversation --------------------------------------------------------------
   const conversationId = Number(page.dataset.conversationId || 0);
@@ -128,15 +80,38 @@
       // A private reply to a comment of this public conversation.
       meta.append(el("span", { class: "badge private-reply", "data-field": "private" }, labels.kind.private));
     }
+    if (m.direction === "in") {
+      const kind = m.is_public ? "public" : "private";
+      meta.append(el("span", { class: "badge kind-" + kind, "data-field": "kind" }, labels.kind[kind]));
+    }
     li.append(meta, el("p", { class: "text", dir: "auto" }, m.text));
-    (m.attachments || []).forEach((a) => {
-      const p = el("p", { class: "attachment" });
-      p.append(el("span", { class: "badge" }, a.type), " ", el("bdi", {}, a.name || a.external_id || ""));
-      li.append(p);
-    });
+    (m.attachments || []).forEach((a) => li.append(attachmentNode(a)));
     renderChange(li, m);
     if (m.direction === "out") renderState(li, m);
     return li;
+  }
+
+  // As macros.html's attachment(): an https image inline, an http(s) file as a link, else the name.
+  function attachmentNode(a) {
+    const url = typeof a.url === "string" && /^https?:\/\//i.test(a.url) ? a.url : null;
+    const name = String(a.name || a.external_id || a.type || "");
+    if (url && (a.type === "image" || a.type === "sticker") && /^https:\/\//i.test(url)) {
+      const figure = el("figure", { class: "attachment image", "data-testid": "attachment" });
+      figure.append(el("img", { src: url, alt: name, loading: "lazy", referrerpolicy: "no-referrer" }));
+      const caption = el("figcaption");
+      caption.append(el("bdi", {}, name));
+      figure.append(caption);
+      return figure;
+    }
+    const p = el("p", { class: "attachment", "data-testid": "attachment" });
+    const label = el("bdi", {}, name);
+    p.append(el("span", { class: "badge" }, a.type), " ");
+    if (url) {
+      const link = el("a", { href: url, rel: "noopener noreferrer", target: "_blank" });
+      link.append(label);
+      p.append(link);
+    } else p.append(label);
+    return p;
   }
 
   // Events and fetch responses can arrive out of order: a state never moves backwards,
@@ -254,6 +229,8 @@
           error.textContent = body.error || response.statusText;
           error.hidden = false;
         }
+        form.dispatchEvent(new CustomEvent(response.ok ? "tawasul:reply-sent" : "tawasul:reply-refused",
+          { detail: { status: response.status, body: body } }));
       } finally {
         button.disabled = false;
       }
@@ -264,10 +241,15 @@
   const status = document.getElementById("live-status");
   const socket = io();
   let connectedBefore = false;
+  // For the pages' own scripts (together.js, shortcuts.js): the one socket and the helpers.
+  window.tawasul = Object.assign(window.tawasul || {}, {
+    timeNode, slaNode, renderSla, relativeTime, // queue.js renders rows as this file renders badges
+    socket, labels, el, post, page, conversationId, upsertMessage, updateConversationHeader, refreshConversation,
+  });
 
   socket.on("connect", () => {
     status.hidden = true;
-    if (connectedBefore) (conversationId ? refreshConversation : refreshQueue)();
+    if (connectedBefore && conversationId) refreshConversation(); // the queue catches up in queue.js
     connectedBefore = true;
   });
   socket.on("disconnect", () => (status.hidden = false));
@@ -301,8 +283,5 @@
     socket.on("message_created", each(upsertMessage));
     socket.on("message_updated", each(upsertMessage));
     socket.on("conversation_updated", each(updateConversationHeader));
-  } else {
-    socket.on("conversation_created", each((c) => upsertConversation(c, true)));
-    socket.on("conversation_updated", each((c) => upsertConversation(c, false)));
   }
 })();

@@ -6,7 +6,20 @@ from flask_login import current_user
 from inbox.auth.decorators import any_user
 from inbox.navigation import safe_next
 from inbox.payloads import conversation_payload, message_payload
-from inbox.services import assignment, classification, conversations, users
+from inbox.services import (
+    assignment,
+    canned,
+    classification,
+    collision,
+    conversation_tags,
+    conversations,
+    notes,
+    snooze,
+    timeline,
+    users,
+)
+from inbox.services import priority as conversation_priority
+from inbox.services import queue as queue_service
 from inbox.services.errors import Forbidden, InvalidInput, NotFound
 from inbox.web import bp
 
@@ -22,13 +35,14 @@ def _wants_json() -> bool:
 @bp.get("/")
 @any_user
 def queue():
-    status_filter = request.args.get("status", "active")
+    """The first page of a view, its filters in the URL (a reload or a bookmark restores them)."""
     try:
-        items = conversations.list_conversations(_me(), status_filter)
+        query = queue_service.parse_query(_me(), request.args)
+        page = queue_service.page(_me(), query, with_counts=True)
     except InvalidInput:
         abort(400)
-    filters = [f for f in conversations.QUEUE_FILTERS if f != "triage" or _me().sees_all_teams]
-    return render_template("web/queue.html", conversations=items, status_filter=status_filter, filters=filters)
+    return render_template("web/queue.html", page=page, query=query, views=queue_service.views_for(_me()),
+                           choices=queue_service.filter_choices(_me()))
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -39,12 +53,23 @@ def conversation(conversation_id: int):
     except NotFound:
         abort(404)
     return render_template("web/conversation.html", conversation=item,
-                           options=conversations.reply_options(item), targets=assignment.transfer_targets(_me()))
+                           options=conversations.reply_options(item), targets=assignment.transfer_targets(_me()),
+                           screen=_screen(item))
 
 
 @bp.post("/conversations/<int:conversation_id>/reply")
 @any_user
 def reply(conversation_id: int):
+    try:  # a colleague's reply or the customer's new message since the agent's last look: ask first
+        collision.check(_me(), conversation_id, _int("last_seen_message_id"),
+                        confirmed=request.form.get("confirm_crossing") == "1")
+    except NotFound:
+        abort(404)
+    except collision.Crossing as crossing:
+        if _wants_json():
+            return jsonify(crossing.payload()), 409
+        flash(str(crossing), "error")
+        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
     try:
         message = conversations.reply(
             _me(), conversation_id, request.form.get("text", ""), request.form.get("client_token"),
@@ -95,6 +120,23 @@ def correct_intent(conversation_id: int):
     """An agent's correction of the intent: the conversation's from now on, and a training row."""
     try:
         item = classification.correct_intent(_me(), conversation_id, request.form.get("intent", ""))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        if _wants_json():
+            return jsonify(error=str(exc)), 422
+        abort(400)
+    if _wants_json():
+        return jsonify(conversation_payload(item))
+    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+@bp.post("/conversations/<int:conversation_id>/priority")
+@any_user
+def set_priority(conversation_id: int):
+    """Form field ``priority`` 1 (urgent) … 4 (low): the SLA's due times follow the new policy."""
+    try:
+        item = conversation_priority.set_priority(_me(), conversation_id, request.form.get("priority", ""))
     except NotFound:
         abort(404)
     except InvalidInput as exc:
@@ -167,11 +209,26 @@ def set_language():
 @bp.get("/api/conversations")
 @any_user
 def api_conversations():
+    """``?view=&status=&channel=&platform=&intent=&language=&priority=&sla=&q=&after=&counts=1``:
+    ``{"items": [...], "next": cursor or null}`` (and ``"counts"`` per view when asked)."""
     try:
-        items = conversations.list_conversations(_me(), request.args.get("status", "active"))
+        query = queue_service.parse_query(_me(), request.args)
+        page = queue_service.page(_me(), query, with_counts=request.args.get("counts") == "1")
     except InvalidInput as exc:
         return jsonify(error=str(exc)), 400
-    return jsonify([conversation_payload(c) for c in items])
+    body = {"items": [conversation_payload(c) for c in page.items], "next": page.next}
+    return jsonify(body | ({"counts": page.counts} if page.counts else {}))
+
+
+@bp.get("/api/conversations/counts")
+@any_user
+def api_conversation_counts():
+    """The counts per view under the same filters: the tabs refresh them on socket events."""
+    try:
+        query = queue_service.parse_query(_me(), request.args)
+        return jsonify(counts=queue_service.counts(_me(), query))
+    except InvalidInput as exc:
+        return jsonify(error=str(exc)), 400
 
 
 @bp.get("/api/conversations/<int:conversation_id>")
@@ -181,4 +238,149 @@ def api_conversation(conversation_id: int):
         item = conversations.get_conversation(_me(), conversation_id)
     except NotFound:
         return jsonify(error="not found"), 404
-    return jsonify(conversation_payload(item) | {"messages": [message_payload(m) for m in item.messages]})
+    return jsonify(conversation_payload(item) | {"messages": [message_payload(m) for m in item.messages],
+                                                 "assignee_name": item.assignee.name if item.assignee else None})
+
+
+@bp.get("/team")
+@any_user
+def team():
+    """Supervisors' live panel: every agent's presence and open load (inbox/static/together.js)."""
+    if not _me().sees_all_teams:
+        abort(403)
+    return render_template("web/team.html", agents=assignment.team_presence())
+
+
+@bp.get("/api/team")
+@any_user
+def api_team():
+    if not _me().sees_all_teams:
+        return jsonify(error="forbidden"), 403
+    return jsonify(assignment.team_presence())
+
+
+# ---- the conversation screen: notes and mentions, tags, snooze, history, canned responses ----
+
+def _screen(item) -> dict:
+    """What conversation.html shows beyond the conversation itself."""
+    limit, counting = conversations.text_limit(item)
+    private_limit, _counting = conversations.text_limit(item, private=True)
+    return {"thread": timeline.thread(item), "history": timeline.customer_history(_me(), item),
+            "events": timeline.events(item), "text_limit": limit, "text_counting": counting,
+            "private_text_limit": private_limit, "canned_language": canned.preferred_language(item)}
+
+
+def _json_or_back(conversation_id: int, change, payload=conversation_payload, status: int = 200):
+    """Run a change; JSON for the screen's fetch, a redirect for a plain form (errors likewise)."""
+    try:
+        result = change()
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        if _wants_json():
+            return jsonify(error=str(exc)), 422
+        flash(str(exc), "error")
+        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    if _wants_json():
+        return jsonify(payload(result)), status
+    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@any_user
+def add_note(conversation_id: int):
+    """A private note; the colleagues it @mentions are notified."""
+    from inbox.payloads import note_payload
+
+    return _json_or_back(conversation_id, lambda: notes.add_note(_me(), conversation_id, request.form.get("text", "")),
+                         note_payload, 201)
+
+
+@bp.get("/conversations/<int:conversation_id>/mentionable")
+@any_user
+def mentionable(conversation_id: int):
+    try:
+        people = notes.mentionable(_me(), conversation_id)
+    except NotFound:
+        return jsonify(error="not found"), 404
+    return jsonify([{"id": p.id, "name": p.name, "handle": notes.handle_of(p)} for p in people if p.id != _me().id])
+
+
+@bp.get("/conversations/<int:conversation_id>/timeline")
+@any_user
+def conversation_timeline(conversation_id: int):
+    """The event history as an HTML fragment (the screen refreshes it when an event is recorded)."""
+    try:
+        item = conversations.get_conversation(_me(), conversation_id)
+    except NotFound:
+        abort(404)
+    return render_template("web/_timeline.html", events=timeline.events(item))
+
+
+@bp.post("/conversations/<int:conversation_id>/tags")
+@any_user
+def add_tag(conversation_id: int):
+    return _json_or_back(conversation_id, lambda: conversation_tags.add_tag(
+        _me(), conversation_id, request.form.get("name", "")), _tags_payload)
+
+
+@bp.post("/conversations/<int:conversation_id>/tags/remove")
+@any_user
+def remove_tag(conversation_id: int):
+    return _json_or_back(conversation_id, lambda: conversation_tags.remove_tag(
+        _me(), conversation_id, request.form.get("name", "")), _tags_payload)
+
+
+def _tags_payload(item) -> dict:
+    return {"conversation_id": item.id, "tags": sorted(t.name for t in item.tags)}
+
+
+@bp.post("/conversations/<int:conversation_id>/snooze")
+@any_user
+def snooze_conversation(conversation_id: int):
+    """Snoozed until the ``until`` field (the user's local date and time)."""
+    return _json_or_back(conversation_id, lambda: snooze.snooze(
+        _me(), conversation_id, snooze.parse_local(request.form.get("until", ""), _me().timezone)))
+
+
+@bp.get("/api/canned")
+@any_user
+def api_canned():
+    """Canned responses matching ``q``, rendered for ``conversation_id`` (its variables filled in)."""
+    conversation_id = request.args.get("conversation_id", "")
+    if not conversation_id.isdigit():
+        return jsonify(error="conversation_id is required"), 400
+    try:
+        return jsonify(canned.for_conversation(_me(), int(conversation_id), request.args.get("q", "")))
+    except NotFound:
+        return jsonify(error="not found"), 404
+
+
+@bp.get("/notifications")
+@any_user
+def notification_list():
+    from inbox.payloads import notification_payload
+
+    return jsonify(unread=notes.unread_count(_me()),
+                   items=[notification_payload(n) for n in notes.notifications_for(_me())])
+
+
+@bp.post("/notifications/read")
+@any_user
+def notifications_read():
+    """Mark one notification (``id``) or all of them read."""
+    try:
+        notes.mark_read(_me(), _int("id"))
+    except NotFound:
+        abort(404)
+    if _wants_json():
+        return jsonify(unread=notes.unread_count(_me()))
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
+@bp.app_context_processor
+def _notification_count() -> dict:
+    """The top bar's unread badge, counted only when a page shows it."""
+    def unread() -> int:
+        return notes.unread_count(_me()) if current_user.is_authenticated else 0
+    return {"unread_notifications": unread}

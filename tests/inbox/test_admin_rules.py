@@ -157,8 +157,8 @@ def test_supervisors_see_the_triage_queue_agents_do_not(app, people):
         item = db.session.get(Conversation, got.conversation_id)
         item.triage, item.team_id = True, None
         db.session.commit()
-    page = supervisor.get("/?status=triage").get_data(as_text=True)
-    assert "Unsure Customer" in page and "?status=triage" in page
+    page = supervisor.get("/?view=triage").get_data(as_text=True)
+    assert "Unsure Customer" in page and "view=triage" in page
     agent_page = agent.get("/").get_data(as_text=True)
-    assert "Unsure Customer" not in agent_page and "?status=triage" not in agent_page
-    assert "Unsure Customer" not in agent.get("/?status=triage").get_data(as_text=True)
+    assert "Unsure Customer" not in agent_page and "view=triage" not in agent_page
+    assert "Unsure Customer" not in agent.get("/?view=triage").get_data(as_text=True)

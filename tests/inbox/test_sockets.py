@@ -72,3 +72,82 @@ def test_a_handshake_from_a_foreign_origin_is_refused(app, client, people):
     handshake = "/socket.io/?EIO=4&transport=polling"
     assert client.get(handshake, headers={"Origin": "https://evil.example"}).status_code == 400
     assert client.get(handshake, headers={"Origin": "http://localhost"}).status_code == 200
+
+
+# ---- working together: viewing, typing, and what a socket may join -----------------------------
+
+def second_agent_of_team_a(app) -> str:
+    with app.app_context():
+        return factories.user("agent.c@example.com", teams=("Team A",)).email
+
+
+def named(sock, name: str) -> list[dict]:
+    return [payload for event, payload in events(sock) if event == name]
+
+
+def test_viewers_see_each_other_and_a_closed_page_leaves(app, people):
+    with app.app_context():
+        got = factories.receive(people.channel_a.id)
+    _, first = connect(app, people.agent_a.email)
+    _, second = connect(app, second_agent_of_team_a(app))
+    assert first.emit("viewing", {"conversation_id": got.conversation_id}, callback=True)["ok"]
+    answer = second.emit("viewing", {"conversation_id": got.conversation_id}, callback=True)
+    assert [v["name"] for v in answer["viewers"]] == sorted([people.agent_a.name, "agent.c"])
+    seen = named(first, "viewers")
+    assert [v["name"] for v in seen[-1]["viewers"]] == sorted([people.agent_a.name, "agent.c"])
+    second.disconnect()
+    assert [v["name"] for v in named(first, "viewers")[-1]["viewers"]] == [people.agent_a.name]
+
+
+def test_typing_reaches_the_other_viewers_not_the_typist(app, people):
+    with app.app_context():
+        got = factories.receive(people.channel_a.id)
+    _, typist = connect(app, people.agent_a.email)
+    _, colleague = connect(app, second_agent_of_team_a(app))
+    for sock in (typist, colleague):
+        sock.emit("viewing", {"conversation_id": got.conversation_id}, callback=True)
+    typist.get_received(), colleague.get_received()
+    assert typist.emit("typing", {"conversation_id": got.conversation_id, "kind": "note"}, callback=True)["ok"]
+    assert named(colleague, "typing") == [{"conversation_id": got.conversation_id, "user_id": people.agent_a.id,
+                                           "name": people.agent_a.name, "kind": "note"}]
+    assert named(typist, "typing") == []
+    assert not typist.emit("typing", {"conversation_id": got.conversation_id, "kind": "<b>"}, callback=True)["ok"]
+
+
+def test_viewing_a_conversation_one_may_not_see_is_refused_and_joins_nothing(app, people):
+    with app.app_context():
+        got = factories.receive(people.channel_a.id)
+    _, outsider = connect(app, people.agent_b.email)
+    _, insider = connect(app, people.agent_a.email)
+    for value in (got.conversation_id, str(got.conversation_id), f"conversation:{got.conversation_id}", None):
+        assert not outsider.emit("viewing", {"conversation_id": value}, callback=True)["ok"]
+    # typing in a room the socket was refused: refused too, and nothing is sent to anyone
+    assert not outsider.emit("typing", {"conversation_id": got.conversation_id, "kind": "reply"}, callback=True)["ok"]
+    outsider.emit("join", {"room": f"team:{people.team_a.id}"})  # no such handler: a client names no room
+    insider.emit("viewing", {"conversation_id": got.conversation_id}, callback=True)
+    insider.emit("typing", {"conversation_id": got.conversation_id, "kind": "reply"}, callback=True)
+    assert events(outsider) == []
+    assert all(v["name"] != people.agent_b.name for p in named(insider, "viewers") for v in p["viewers"])
+
+
+def test_an_agent_of_a_private_team_receives_no_event_of_another_team(app, people):
+    """Team B's agent stays connected while Team A works: a new conversation, messages, a reply
+    and its delivery, a status change, a claim, viewers and typing. Not one event reaches them."""
+    _, outsider = connect(app, people.agent_b.email)
+    http, insider = connect(app, people.agent_a.email)
+    _, supervisor = connect(app, people.supervisor.email)
+    with app.app_context():
+        got = factories.receive(people.channel_a.id, text="team A only")
+    insider.emit("viewing", {"conversation_id": got.conversation_id}, callback=True)
+    insider.emit("typing", {"conversation_id": got.conversation_id, "kind": "reply"}, callback=True)
+    post(http, f"/conversations/{got.conversation_id}/claim")
+    post(http, f"/conversations/{got.conversation_id}/reply", {"text": "team A answer", "client_token": "t1"})
+    jobs(app).drain()
+    post(http, f"/conversations/{got.conversation_id}/status", {"status": "pending"})
+    with app.app_context():
+        factories.receive(people.channel_a.id, text="another of team A")
+    insider.emit("idle", {"idle": True}, callback=True)
+    assert events(outsider) == []
+    heard = {name for name, _ in events(supervisor)}
+    assert {"conversation_created", "conversation_updated", "message_created", "message_updated"} <= heard
+    assert "typing" not in heard  # the supervisor did not open the conversation

@@ -97,7 +97,7 @@ def test_the_agent_a_rule_names_is_preferred_when_they_can_take_it():
     offline = [agent(1), agent(7, presence="offline")]
     fallback = choose(Need(BILLING, preferred_agent_id=7), offline, TEAMS)
     assert (fallback.agent_id, fallback.reason) == (1, "least_loaded")
-    assert fallback.detail.startswith("agent 7 named by a rule cannot take it")
+    assert fallback.detail.startswith("preferred agent 7 cannot take it")
 
 
 # --- weights --------------------------------------------------------------------------------
