@@ -1,4 +1,5 @@
-"""Translated names of statuses, states and roles, for templates and (as JSON) for app.js."""
+"""Translated names of statuses, states, roles and intents: for templates, for app.js (as JSON) and
+for the sentences services write (the timeline)."""
 from __future__ import annotations
 
 from flask_babel import gettext as _

@@ -6,13 +6,13 @@ import logging
 import random
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from connectors.errors import AuthError, PermanentError, RateLimited, TransientError
 from connectors.types import OutboundMessage
 from inbox import crypto, realtime
 from inbox.extensions import db
-from inbox.models import Channel, Message
+from inbox.models import Channel, Identity, Message
 from inbox.models.base import utcnow
 from inbox.services import channels
 
@@ -104,7 +104,8 @@ def _fail(message: Message, reason: str) -> None:
 def _outbound(message: Message) -> OutboundMessage:
     conversation = message.conversation
     last_inbound = next((m for m in reversed(conversation.messages) if m.direction == "in"), None)
-    identity = last_inbound.author_identity if last_inbound else None
+    # A DM conversation an agent opened (inbox/services/handoff.py) has no inbound message yet.
+    identity = last_inbound.author_identity if last_inbound else _customer_identity(conversation)
     return OutboundMessage(
         text=message.text,
         recipient_id=identity.external_user_id if identity else "",
@@ -115,3 +116,9 @@ def _outbound(message: Message) -> OutboundMessage:
         conversation_key=last_inbound.platform_conversation_id if last_inbound else None,
         template=message.template,
     )
+
+
+def _customer_identity(conversation) -> Identity | None:
+    return db.session.scalar(select(Identity).where(Identity.customer_id == conversation.customer_id,
+                                                    Identity.platform == conversation.channel.platform)
+                             .order_by(Identity.id).limit(1))

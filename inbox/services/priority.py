@@ -38,7 +38,9 @@ def set_priority(user: User, conversation_id: int, priority: int) -> Conversatio
     if conversation.status in ACTIVE_STATUSES:  # a resolved one takes its policy when it reopens
         sla.priority_changed(conversation)
         data["sla_policy"] = (conversation.sla_policy or {}).get("name")
-    db.session.add(ConversationEvent(conversation=conversation, actor_id=user.id, kind="priority_changed", data=data))
+    event = ConversationEvent(conversation=conversation, actor_id=user.id, kind="priority_changed", data=data)
+    db.session.add(event)
     db.session.commit()
     realtime.conversation_updated(conversation)
+    realtime.event_recorded(event)
     return conversation

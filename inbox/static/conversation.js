@@ -336,7 +336,45 @@
     });
   });
 
+  // ---- X hand-off: a public reply and a DM in one action (inbox/services/handoff.py) ----------
+  const handoff = document.getElementById("handoff-form");
+  if (handoff) {
+    handoff.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = handoff.querySelector('button[type="submit"]');
+      const error = document.getElementById("handoff-error");
+      button.disabled = true;
+      try {
+        const response = await post(handoff.action, new FormData(handoff));
+        const body = await response.json().catch(() => ({}));
+        if (response.ok) {
+          if (T.upsertMessage) T.upsertMessage(body.public); // the DM shows in its own conversation
+          handoff.querySelector('[name="private_text"]').value = "";
+          const bytes = crypto.getRandomValues(new Uint8Array(16));
+          handoff.querySelector('[name="client_token"]').value =
+            Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+          handoff.closest("details").open = false;
+          handoff.querySelector('[name="confirm_crossing"]').value = "0";
+          error.hidden = true;
+        } else {
+          // 409: a colleague answered (or the customer wrote) since this page last looked. Their
+          // messages join the thread; sending again goes anyway.
+          if (response.status === 409) {
+            (body.messages || []).forEach((m) => T.upsertMessage && T.upsertMessage(m));
+            handoff.querySelector('[name="confirm_crossing"]').value = "1";
+          }
+          error.textContent = body.error || response.statusText;
+          error.hidden = false;
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   // ---- the timeline: refreshed (as the server renders it) when an event is recorded ----------
+  // Besides conversation_event_recorded, a conversation_updated or sla_breached of this
+  // conversation means an assignment, status, priority, intent or SLA line may have been added.
   const timeline = document.getElementById("timeline");
   let refreshing = null;
   function refreshTimeline() {
@@ -352,6 +390,8 @@
 
   socket.on("note_created", each(addNote));
   socket.on("conversation_event_recorded", each((e) => e.conversation_id === conversationId && refreshTimeline()));
+  socket.on("conversation_updated", each((c) => c.id === conversationId && refreshTimeline()));
+  socket.on("sla_breached", each((b) => b.conversation_id === conversationId && refreshTimeline()));
   socket.on("conversation_tags_changed", each((t) => t.conversation_id === conversationId && renderTags(t.tags)));
   socket.on("conversation_updated", each(renderHeader));
 })();

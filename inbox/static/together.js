@@ -236,8 +236,11 @@
   // ---- crossing replies ------------------------------------------------------------------------
   // The last message the agent had seen when they began writing: anything newer crosses their reply.
   if (form && lastSeenInput) {
+    // The X hand-off form (conversation.js) counts from when the agent opened it.
+    const handoffSeen = document.querySelector('#handoff-form [name="last_seen_message_id"]');
     new MutationObserver(() => {
       if (!replyText || !replyText.value) lastSeenInput.value = maxMessageId();
+      if (handoffSeen && !handoffSeen.closest("details").open) handoffSeen.value = maxMessageId();
     }).observe(thread, { childList: true });
 
     form.addEventListener("tawasul:reply-sent", () => {

@@ -5,8 +5,8 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
+from inbox.labels import ui_labels  # noqa: E402
 from inbox.web import views  # noqa: E402,F401
-from inbox.web.labels import ui_labels  # noqa: E402
 
 
 @bp.app_context_processor

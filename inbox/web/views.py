@@ -13,6 +13,7 @@ from inbox.services import (
     collision,
     conversation_tags,
     conversations,
+    handoff,
     notes,
     snooze,
     timeline,
@@ -57,10 +58,10 @@ def conversation(conversation_id: int):
                            screen=_screen(item))
 
 
-@bp.post("/conversations/<int:conversation_id>/reply")
-@any_user
-def reply(conversation_id: int):
-    try:  # a colleague's reply or the customer's new message since the agent's last look: ask first
+def _crossing_refused(conversation_id: int):
+    """A colleague's reply or the customer's new message since the agent's last look: ask first
+    (409 with who answered) unless the agent confirmed; None when the reply may go."""
+    try:
         collision.check(_me(), conversation_id, _int("last_seen_message_id"),
                         confirmed=request.form.get("confirm_crossing") == "1")
     except NotFound:
@@ -70,6 +71,15 @@ def reply(conversation_id: int):
             return jsonify(crossing.payload()), 409
         flash(str(crossing), "error")
         return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    return None
+
+
+@bp.post("/conversations/<int:conversation_id>/reply")
+@any_user
+def reply(conversation_id: int):
+    refused = _crossing_refused(conversation_id)
+    if refused is not None:
+        return refused
     try:
         message = conversations.reply(
             _me(), conversation_id, request.form.get("text", ""), request.form.get("client_token"),
@@ -86,6 +96,30 @@ def reply(conversation_id: int):
     if _wants_json():
         return jsonify(message_payload(message)), 201
     return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+
+
+@bp.post("/conversations/<int:conversation_id>/handoff")
+@any_user
+def hand_off(conversation_id: int):
+    """X: a short public reply to the mention and a DM that continues in the private conversation."""
+    refused = _crossing_refused(conversation_id)
+    if refused is not None:
+        return refused
+    try:
+        done = handoff.start(_me(), conversation_id, request.form.get("public_text", ""),
+                                     request.form.get("private_text", ""), request.form.get("client_token"))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        if _wants_json():
+            return jsonify(error=str(exc)), 422
+        flash(str(exc), "error")
+        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    dm_url = url_for("web.conversation", conversation_id=done.dm_conversation_id)
+    if _wants_json():
+        return jsonify(public=message_payload(done.public), private=message_payload(done.private),
+                       dm_conversation_id=done.dm_conversation_id, dm_url=dm_url), 201
+    return redirect(dm_url, 303)
 
 
 @bp.post("/messages/<int:message_id>/retry")
@@ -267,7 +301,8 @@ def _screen(item) -> dict:
     private_limit, _counting = conversations.text_limit(item, private=True)
     return {"thread": timeline.thread(item), "history": timeline.customer_history(_me(), item),
             "events": timeline.events(item), "text_limit": limit, "text_counting": counting,
-            "private_text_limit": private_limit, "canned_language": canned.preferred_language(item)}
+            "private_text_limit": private_limit, "canned_language": canned.preferred_language(item),
+            "handoff_text": handoff.suggested_text(item.language) if handoff.available(item) else None}
 
 
 def _json_or_back(conversation_id: int, change, payload=conversation_payload, status: int = 200):
