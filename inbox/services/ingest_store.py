@@ -319,9 +319,12 @@ class _Plan:
                     self.public[(channel_id, row.thread_external_id, row.customer_id)] = self._adopt(row)
 
     def _rows(self, *where):
+        """The conversations, locked until the batch commits (in id order, so two workers cannot
+        deadlock): the batch writes back columns it read here, so an agent's claim, reply or status
+        change must not commit in between and be overwritten; it waits for the batch instead."""
         statement = select(*_COLUMNS, Customer.display_name.label("customer_name")).join(
             Customer, Customer.id == Conversation.customer_id).where(*where)
-        return db.session.execute(statement).all()
+        return db.session.execute(statement.order_by(Conversation.id).with_for_update(of=Conversation)).all()
 
     def _latest(self, partition, *where):
         """The latest conversation per ``partition`` among those ``where`` selects."""

@@ -177,3 +177,43 @@ def test_a_new_conversation_is_classified_and_says_by_which_model(ctx, world, qu
         ConversationEvent.conversation_id == conversation.id, ConversationEvent.kind == "created")).all()
     assert created.data["model_version_id"] == version.id and created.data["intent"] == "billing"
     assert created.data["confidence"] == pytest.approx(conversation.intent_confidence, abs=1e-4)
+
+
+def test_an_agents_change_committed_during_a_batch_is_not_overwritten(pg_app):
+    """A batch writes back conversation columns it read: an agent who claims a conversation while
+    the customer's next message is being stored must keep it (the batch waits for the claim)."""
+    app = pg_app
+    with app.app_context():
+        channel = Channel(platform="demo", name="Demo", team=Team(name="Care"))
+        db.session.add(channel)
+        db.session.commit()
+        channel_id = channel.id
+        ingest.record_raw_events(channel_id, [demo_body(0, 7, "dm")])
+        assert ingest.process_pending() == 1
+        conversation_id = db.session.scalar(select(Conversation.id))
+        agent = factories.user("claims@example.com")
+        agent_id = agent.id
+        ingest.record_raw_events(channel_id, [demo_body(1, 7, "dm")])
+    with app.app_context():
+        agent_change = db.engine.connect()
+        in_flight = agent_change.begin()  # the agent's claim: row updated, not yet committed
+        agent_change.execute(Conversation.__table__.update().where(Conversation.id == conversation_id)
+                             .values(assignee_id=agent_id, status="open"))
+        done = threading.Event()
+
+        def batch():
+            with app.app_context():
+                ingest.process_pending()
+                done.set()
+
+        worker = threading.Thread(target=batch)
+        worker.start()
+        assert not done.wait(1.0)  # the batch waits on the conversation the agent is changing
+        in_flight.commit()
+        agent_change.close()
+        worker.join(30)
+        assert done.is_set()
+        db.session.expire_all()
+        conversation = db.session.get(Conversation, conversation_id)
+        assert conversation.assignee_id == agent_id
+        assert count(Message, Message.conversation_id == conversation_id) == 2
