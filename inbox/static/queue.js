@@ -219,10 +219,11 @@
   }
   loadMore.addEventListener("click", loadNext);
 
+  const COUNT_CAP = 999;
   function renderCounts(counts) {
     for (const [name, count] of Object.entries(counts || {})) {
       const node = section.querySelector('[data-count="' + name + '"]');
-      if (node) node.textContent = String(count);
+      if (node) node.textContent = count > COUNT_CAP ? COUNT_CAP + "+" : String(count); // services/queue.py
     }
   }
 

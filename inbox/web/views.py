@@ -43,7 +43,7 @@ def queue():
     except InvalidInput:
         abort(400)
     return render_template("web/queue.html", page=page, query=query, views=queue_service.views_for(_me()),
-                           choices=queue_service.filter_choices(_me()))
+                           choices=queue_service.filter_choices(_me()), count_cap=queue_service.COUNT_CAP)
 
 
 @bp.get("/conversations/<int:conversation_id>")

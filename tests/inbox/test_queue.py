@@ -231,3 +231,15 @@ def test_the_old_status_parameter_still_filters(app, client, people):
     assert "Resolved Customer" not in client.get("/").get_data(as_text=True)
     assert "Resolved Customer" in client.get("/?status=resolved").get_data(as_text=True)
     assert client.get("/api/conversations?status=resolved").json["items"][0]["customer"]["name"] == "Resolved Customer"
+
+
+def test_a_big_view_counts_up_to_the_cap_and_says_so(world, client, monkeypatch):
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    for _ in range(4):
+        make(world.channel_a)
+    agent = world.agent_a
+    assert queue.counts(agent, queue.parse_query(agent, {}))["team"] == 3  # "more than 2"
+    login(client, agent.email)
+    page = client.get("/?view=team").get_data(as_text=True)
+    assert '<span class="count" data-count="team">2+</span>' in page
+    assert '<span class="count" data-count="mine">0</span>' in page
