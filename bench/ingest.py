@@ -951,7 +951,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     driver = create_engine(sqlalchemy_url(database_url(DRIVER_DB_NAME)))
     # One bench at a time on this server: they share the schema and the Redis db.
-    bench_lock = driver.connect()
+    bench_lock = driver.connect().execution_options(isolation_level="AUTOCOMMIT")  # holds no snapshot
     if not bench_lock.execute(text("SELECT pg_try_advisory_lock(7405)")).scalar():
         print("another bench/ingest.py is running on this PostgreSQL: waiting for it ...", flush=True)
         bench_lock.execute(text("SELECT pg_advisory_lock(7405)"))

@@ -168,7 +168,7 @@ def main() -> int:
     from inbox.services import queue, users
 
     driver = create_engine(PG_BASE)
-    lock = driver.connect()
+    lock = driver.connect().execution_options(isolation_level="AUTOCOMMIT")  # no open snapshot: VACUUM must see past it
     if not lock.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": LOCK_ID}).scalar():
         print("another bench/queue_pages.py is running on this PostgreSQL: waiting for it ...", flush=True)
         lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": LOCK_ID})
