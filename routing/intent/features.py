@@ -1,6 +1,6 @@
 """What the classifier sees of a normalised message, and a fast way to compute it.
 
-Four views of the same tokens, each a block of TF-IDF features:
+Views of the same tokens, each a block of TF-IDF features:
 
 * ``word``: the tokens and their bigrams;
 * ``char`` / ``char_wb``: character n-grams (``char_wb`` inside word boundaries, as scikit-learn);
@@ -8,7 +8,10 @@ Four views of the same tokens, each a block of TF-IDF features:
   Arabizi meet ("الفاتوره" and "el fatora" both give "ftr"), so Arabic training rows teach the
   Arabizi ones and back;
 * ``concept``: domain concepts from lexicon.py ("bill", "فاتوره", "fatora" → ``bill``), where
-  English and Arabic meet.
+  English and Arabic meet;
+* ``translit``: character n-grams (as ``char_wb``) of the Arabic-script words, an Arabizi
+  message's words transliterated first (routing/transliterate.py: "el fatora" → "الفاتوره"), so
+  the Arabic half of the data teaches Arabizi with the same features; English words give none.
 
 Training fits scikit-learn ``TfidfVectorizer``s with these analyzers; prediction uses
 ``FastTfidf``, the same arithmetic without scikit-learn's per-call validation (milliseconds per
@@ -27,6 +30,8 @@ from scipy import sparse
 
 from routing.intent.lexicon import concepts
 from routing.intent.skeleton import skeleton_word
+from routing.language import is_arabizi
+from routing.transliterate import transliterate_tokens
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -55,14 +60,28 @@ def _word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
 class Analyzer:
     """A picklable analyzer for TfidfVectorizer: normalised text → the features of one view."""
 
-    view: str  # "word" | "char" | "char_wb" | "skeleton" | "concept"
+    view: str  # "word" | "char" | "char_wb" | "skeleton" | "concept" | "translit"
     low: int = 1
     high: int = 1
 
     @property
     def per_word(self) -> bool:
         """Whether every feature comes from one word alone (so it can be cached per word)."""
-        return self.view in ("char_wb", "skeleton")
+        return self.view in ("char_wb", "skeleton", "translit")
+
+    def words(self, normalized: str) -> list[str]:
+        """The words a per-word view reads: the tokens, or for ``translit`` the Arabic-script
+        words of the message with an Arabizi message's Latin words transliterated (an English
+        message, or the English words of a mixed one, give none)."""
+        tokens = normalized.split()
+        if self.view != "translit":
+            return tokens
+        latin = [token for token in tokens if token.isascii() and token.islower()]
+        if not latin:
+            return tokens
+        if is_arabizi(latin):
+            return transliterate_tokens(tokens)
+        return [token for token in tokens if not token.isascii()]
 
     def word_features(self, word: str) -> list[str]:
         if self.view == "skeleton":
@@ -73,7 +92,7 @@ class Analyzer:
 
     def __call__(self, normalized: str) -> list[str]:
         if self.per_word:
-            return [gram for word in normalized.split() for gram in self.word_features(word)]
+            return [gram for word in self.words(normalized) for gram in self.word_features(word)]
         if self.view == "word":
             return _word_ngrams(normalized.split(), self.low, self.high)
         if self.view == "char":
@@ -142,7 +161,7 @@ class FastTfidf:
         if not self.analyzer.per_word:
             return [j for j in map(vocabulary.get, self.analyzer(text)) if j is not None]
         cache, indices = self._word_cache, []
-        for word in text.split():
+        for word in self.analyzer.words(text):
             found = cache.get(word)
             if found is None:
                 found = [j for j in map(vocabulary.get, self.analyzer.word_features(word)) if j is not None]

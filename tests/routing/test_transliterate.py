@@ -1,0 +1,64 @@
+import time
+
+import pytest
+
+from routing.intent.features import Analyzer
+from routing.normalize import normalize_for_model
+from routing.transliterate import transliterate, transliterate_word
+
+
+@pytest.mark.parametrize(
+    ("arabizi", "arabic"),
+    [
+        # the common words, from the lexicon
+        ("el fatora 3ndi ktir", "الفاتوره عندي كتير"),
+        ("shu fi? bdi raseed", "شو في ? بدي رصيد"),
+        ("leish el net mish sha3'al", "ليش النت مش شغل"),
+        # letter by letter: digits as letters, digraphs, the article joined to its word
+        ("el 5a6 ma2too3 mn imbare7", "الخط مقطوع من امبارح"),
+        ("bdi a7awel ra9eed la ra2am tani", "بدي احول رصيد لا رقم تني"),
+        ("el shabakeh 6ay7a bel jami3a", "الشبكه طايحه بالجميعه"),
+        ("ma 7ada bi7ki ma3i", "ما حدا بيحكي معي"),
+        # glued article and preposition
+        ("elfatora wel7azmeh", "الفاتوره والحزمه"),
+    ],
+)
+def test_arabizi_meets_the_arabic_spelling(arabizi, arabic):
+    assert transliterate(normalize_for_model(arabizi)) == arabic
+
+
+def test_arabizi_and_arabic_share_character_ngrams():
+    """The point of the view: an Arabizi message and its Arabic twin have features in common."""
+    view = Analyzer("translit", 2, 5)
+    arabizi = set(view(normalize_for_model("el fatora 3alyeh ktir hal shahr")))
+    arabic = set(view(normalize_for_model("الفاتورة عالية كتير هالشهر")))
+    assert len(arabizi & arabic) >= 0.5 * len(arabic)
+
+
+def test_the_view_leaves_arabic_as_it_is_and_english_out():
+    view = Analyzer("translit", 2, 5)
+    assert view.words(normalize_for_model("الفاتورة غالية")) == ["الفاتوره", "غاليه"]
+    assert view.words(normalize_for_model("My bill is too high this month")) == []
+    # mixed: the Arabic words stay, the English ones are left to the other views
+    assert view.words(normalize_for_model("الـ router تبعي مش شغال since yesterday")) == [
+        "ال", "تبعي", "مش", "شغال"]
+
+
+@pytest.mark.parametrize("token", ["", "5", "PHONE", "URL", "😡", "?", "الخط", "20.5", "3.5"])
+def test_what_is_not_a_latin_word_is_kept(token):
+    assert transliterate_word(token) == token
+
+
+def test_odd_input_does_not_break_it():
+    for text in ["el", "el el el", "w", "'''", "a", "aeiou", "x" * 5000, "3'3'3'", "l 5"]:
+        assert isinstance(transliterate(normalize_for_model(text)), str)
+    assert transliterate("el") == "ال"
+
+
+def test_fast_enough_for_one_message():
+    transliterate_word.cache_clear()
+    words = [f"w{i}rd{i % 7}a" for i in range(2000)]  # nothing cached: the slow path
+    started = time.perf_counter()
+    for word in words:
+        transliterate_word(word)
+    assert (time.perf_counter() - started) / len(words) < 50e-6
