@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM_ARGS, ROOT, _free_port, screenshot
 from tests.services import CHROMIUM, require
@@ -141,8 +142,7 @@ def test_two_agents_work_one_conversation_together(server, two_agents):
     held = omar.locator('[data-testid="held-by"]')
     held.wait_for(state="visible", timeout=10_000)
     assert "Dana" in held.inner_text()
-    dana.wait_for_function(
-        "document.querySelector('[data-field=\"assignee\"]').textContent.includes('Dana')", timeout=10_000)
+    expect(dana.locator('[data-field="assignee"]')).to_contain_text("Dana", timeout=10_000)
     assert dana.locator('[data-testid="held-by"]').is_hidden()
 
     # And back: Omar's screen, not reloaded since, hides the banner live.
@@ -150,8 +150,7 @@ def test_two_agents_work_one_conversation_together(server, two_agents):
     dana.select_option('[data-testid="transfer-agent"] select', label="Omar")
     dana.click('[data-testid="transfer-agent"] button')
     dana.wait_for_load_state()
-    omar.wait_for_function(
-        "document.querySelector('[data-field=\"assignee\"]').textContent.includes('Omar')", timeout=10_000)
+    expect(omar.locator('[data-field="assignee"]')).to_contain_text("Omar", timeout=10_000)
     assert omar.locator('[data-testid="held-by"]').is_hidden()
     assert omar.evaluate("window.__noReload") is True
     dana.locator('[data-testid="held-by"]', has_text="Omar").wait_for(state="visible", timeout=10_000)

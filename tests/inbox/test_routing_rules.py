@@ -134,12 +134,14 @@ def test_the_threshold_is_the_admins(ctx, world, monkeypatch, threshold):
     assert db.session.get(Conversation, got.conversation_id).triage is (threshold == 1.0)
 
 
-def test_a_real_model_sends_a_message_it_cannot_read_to_triage(ctx, world, quick_training):
+def test_a_real_model_sends_a_message_it_is_not_sure_enough_of_to_triage(ctx, world, quick_training):
+    """A real model's confidence below the admin's bar: triage, not a team. The bar is set above any
+    probability the model gives, so the test does not depend on how sure this model happens to be."""
     from inbox.services import model_versions
 
     model_versions.train_new_version(select_config=False, activate=True)
-    settings(world.admin, triage_below=0.99)
+    settings(world.admin, triage_below=1.0)
     got = factories.receive(world.channel_a.id, text="why is my bill 38 JD this month?? my plan is 15 JD")
     conversation = db.session.get(Conversation, got.conversation_id)
-    assert conversation.intent is not None and conversation.intent_confidence < 0.99
+    assert conversation.intent == "billing" and conversation.intent_confidence < 1.0
     assert conversation.triage and conversation.team_id is None
