@@ -1,6 +1,7 @@
 """A real server (`python app.py`, embedded mode) and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -27,12 +28,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(tmp_path):
+@contextlib.contextmanager
+def serve(tmp_path, demo_interval_seconds: float = 1.5):
     """`python app.py` exactly as `make run` starts it, on a free port and a fresh instance/."""
     port = _free_port()
     env = {**os.environ, "TAWASUL_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port),
-           "DEMO_INTERVAL_SECONDS": "1.5"}
+           "DEMO_INTERVAL_SECONDS": str(demo_interval_seconds)}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     log = (tmp_path / "server.log").open("w")
@@ -49,10 +50,18 @@ def live_server(tmp_path):
             server.kill()
             pytest.fail("server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
         time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    with serve(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,55 +2,29 @@
 the crossing-reply warning, and a transfer seen live on both screens."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM_ARGS, ROOT, _free_port, screenshot
-from tests.services import CHROMIUM, require
+from tests.browser.conftest import screenshot, serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def server(tmp_path):
-    """`python app.py` in embedded mode, with demo traffic slow enough to keep one conversation quiet."""
-    port = _free_port()
-    env = {**os.environ, "TAWASUL_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port),
-           "DEMO_INTERVAL_SECONDS": "4"}
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/login", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("server did not start:\n" + (tmp_path / "server.log").read_text()[-3000:])
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    """The demo with traffic slow enough to keep one conversation quiet."""
+    with serve(tmp_path, demo_interval_seconds=4) as url:
+        yield url
 
 
 @pytest.fixture
-def two_agents(browser_instance):
+def two_agents(browser):
     pages = []
     for locale in ("ar-JO", "en-GB"):
-        context = browser_instance.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.console_errors = []
         page.on("pageerror", lambda exc, p=page: p.console_errors.append(str(exc)))
@@ -58,17 +32,6 @@ def two_agents(browser_instance):
     yield pages
     for page in pages:
         page.context.close()
-
-
-@pytest.fixture
-def browser_instance():
-    require("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def sign_in(page, url, email):
