@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from inbox.auth.decorators import any_user
 from inbox.navigation import safe_next
-from inbox.payloads import conversation_payload, message_payload
+from inbox.payloads import conversation_payload, message_payload, note_payload
 from inbox.services import (
     assignment,
     canned,
@@ -152,52 +152,16 @@ def set_status(conversation_id: int):
 @any_user
 def correct_intent(conversation_id: int):
     """An agent's correction of the intent: the conversation's from now on, and a training row."""
-    try:
-        item = classification.correct_intent(_me(), conversation_id, request.form.get("intent", ""))
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        if _wants_json():
-            return jsonify(error=str(exc)), 422
-        abort(400)
-    if _wants_json():
-        return jsonify(conversation_payload(item))
-    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    return _json_or_back(conversation_id, lambda: classification.correct_intent(
+        _me(), conversation_id, request.form.get("intent", "")), bad_form=400)
 
 
 @bp.post("/conversations/<int:conversation_id>/priority")
 @any_user
 def set_priority(conversation_id: int):
     """Form field ``priority`` 1 (urgent) … 4 (low): the SLA's due times follow the new policy."""
-    try:
-        item = conversation_priority.set_priority(_me(), conversation_id, request.form.get("priority", ""))
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        if _wants_json():
-            return jsonify(error=str(exc)), 422
-        abort(400)
-    if _wants_json():
-        return jsonify(conversation_payload(item))
-    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
-
-
-def _assigned(conversation_id: int, change):
-    """Claim and transfer: the service decides who may; 404 when unseen, 403 when not theirs."""
-    try:
-        item = change()
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    except InvalidInput as exc:
-        if _wants_json():
-            return jsonify(error=str(exc)), 422
-        flash(str(exc), "error")
-        return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
-    if _wants_json():
-        return jsonify(conversation_payload(item))
-    return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
+    return _json_or_back(conversation_id, lambda: conversation_priority.set_priority(
+        _me(), conversation_id, request.form.get("priority", "")), bad_form=400)
 
 
 def _int(name: str) -> int | None:
@@ -208,13 +172,13 @@ def _int(name: str) -> int | None:
 @bp.post("/conversations/<int:conversation_id>/claim")
 @any_user
 def claim(conversation_id: int):
-    return _assigned(conversation_id, lambda: assignment.claim(_me(), conversation_id))
+    return _json_or_back(conversation_id, lambda: assignment.claim(_me(), conversation_id))
 
 
 @bp.post("/conversations/<int:conversation_id>/transfer")
 @any_user
 def transfer(conversation_id: int):
-    return _assigned(conversation_id, lambda: assignment.transfer(
+    return _json_or_back(conversation_id, lambda: assignment.transfer(
         _me(), conversation_id, agent_id=_int("agent_id"), team_id=_int("team_id")))
 
 
@@ -305,15 +269,22 @@ def _screen(item) -> dict:
             "handoff_text": handoff.suggested_text(item.language) if handoff.available(item) else None}
 
 
-def _json_or_back(conversation_id: int, change, payload=conversation_payload, status: int = 200):
-    """Run a change; JSON for the screen's fetch, a redirect for a plain form (errors likewise)."""
+def _json_or_back(conversation_id: int, change, payload=conversation_payload, status: int = 200,
+                  bad_form: int | None = None):
+    """Run a change on a conversation: JSON for the screen's fetch, a redirect back for a plain form.
+    The service decides who may: 404 when the conversation is unseen, 403 when not theirs; invalid
+    input is 422 with the reason as JSON, and for a form a flashed message (or ``bad_form``)."""
     try:
         result = change()
     except NotFound:
         abort(404)
+    except Forbidden:
+        abort(403)
     except InvalidInput as exc:
         if _wants_json():
             return jsonify(error=str(exc)), 422
+        if bad_form:
+            abort(bad_form)
         flash(str(exc), "error")
         return redirect(url_for("web.conversation", conversation_id=conversation_id), 303)
     if _wants_json():
@@ -325,8 +296,6 @@ def _json_or_back(conversation_id: int, change, payload=conversation_payload, st
 @any_user
 def add_note(conversation_id: int):
     """A private note; the colleagues it @mentions are notified."""
-    from inbox.payloads import note_payload
-
     return _json_or_back(conversation_id, lambda: notes.add_note(_me(), conversation_id, request.form.get("text", "")),
                          note_payload, 201)
 
