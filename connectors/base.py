@@ -21,6 +21,7 @@ class Connector:
     """
 
     platform: ClassVar[str]
+    label: ClassVar[str]  # the platform's name as people know it ("X", not "twitter")
     polled: ClassVar[bool] = False
     pushed: ClassVar[bool] = False
     max_text_length: ClassVar[int] = 4096

@@ -31,6 +31,7 @@ def _now() -> datetime:
 
 class DemoConnector(Connector):
     platform: ClassVar[str] = "demo"
+    label: ClassVar[str] = "Demo"
     polled: ClassVar[bool] = True
 
     def __init__(self, settings: dict[str, Any] | None = None):

@@ -187,7 +187,6 @@ class MetaConnector(Connector):
     setting_keys: ClassVar[tuple[str, ...]] = (
         "account_id", "access_token", "app_secret", "verify_token", "graph_base", "timeout")
     secret_keys: ClassVar[tuple[str, ...]] = ("access_token", "app_secret", "verify_token")
-    label: ClassVar[str]  # the platform's name in reasons shown to agents
     webhook_object: ClassVar[str]  # the envelope's "object"
     messaging_type: ClassVar[str | None] = None  # Messenger wants "RESPONSE" on replies
     profile_field: ClassVar[str]  # what the health check shows: the Page name, the IG username

@@ -96,6 +96,7 @@ def _attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
 
 class TelegramConnector(Connector):
     platform: ClassVar[str] = "telegram"
+    label: ClassVar[str] = "Telegram"
     polled: ClassVar[bool] = True
     pushed: ClassVar[bool] = True
     max_text_length: ClassVar[int] = 4096

@@ -106,6 +106,7 @@ def _v1_media(media: dict[str, Any]) -> Attachment:
 
 class TwitterConnector(Connector):
     platform: ClassVar[str] = "twitter"
+    label: ClassVar[str] = "X"
     polled: ClassVar[bool] = True
     max_text_length: ClassVar[int] = 10000  # DMs
     max_public_text_length: ClassVar[int | None] = 280  # posts, counted X's way (URLs 23, emoji 2)

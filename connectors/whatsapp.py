@@ -186,6 +186,7 @@ class WhatsAppConnector(Connector):
     ``timeout`` (seconds) and ``templates`` (the approved templates, [{"name", "language", "text"}])."""
 
     platform: ClassVar[str] = "whatsapp"
+    label: ClassVar[str] = "WhatsApp"
     pushed: ClassVar[bool] = True
     polled: ClassVar[bool] = False
     max_text_length: ClassVar[int] = 4096

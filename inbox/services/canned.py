@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from connectors.registry import connector_class
 from inbox.extensions import db
 from inbox.models import AuditLog, CannedResponse, Conversation, User
 from inbox.models.base import utcnow
@@ -23,8 +24,6 @@ MAX_TITLE, MAX_SHORTCUT, MAX_TEXT = 120, 40, 4000
 SHORTCUT = re.compile(r"^[a-z0-9_\-]{1,40}$")
 VARIABLE = re.compile(r"\{([a-z_]{1,32})\}")
 VARIABLES = ("customer_name", "agent_name", "channel", "platform", "ticket", "team")
-PLATFORM_NAMES = {"twitter": "X", "facebook": "Facebook", "instagram": "Instagram", "whatsapp": "WhatsApp",
-                  "telegram": "Telegram", "demo": "Demo"}
 
 
 def list_canned() -> list[CannedResponse]:
@@ -90,7 +89,7 @@ def variables_for(conversation: Conversation, agent: User) -> dict[str, str]:
         "customer_name": conversation.customer.display_name or "",
         "agent_name": agent.name or "",
         "channel": conversation.channel.name or "",
-        "platform": PLATFORM_NAMES.get(conversation.channel.platform, conversation.channel.platform),
+        "platform": connector_class(conversation.channel.platform).label,
         "ticket": f"#{conversation.id}",
         "team": conversation.team.name if conversation.team else "",
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from connectors.registry import connector_class
 from inbox.models import RoutingRule, User
 from inbox.services.errors import InvalidInput
 from inbox.services.routing_rules import save_rule
@@ -29,8 +30,6 @@ BARE_ACTIONS = frozenset({"route_to_triage", "keep_out_of_queue", "stop"})
 MAX_FORM_ROWS = 50
 _ROW_FIELD = re.compile(r"^(condition|action)-(\d{1,4})-kind$")
 _SEPARATORS = re.compile(r"[,،\n]")
-_PLATFORM_NAMES = {"twitter": "X", "facebook": "Facebook", "instagram": "Instagram", "whatsapp": "WhatsApp",
-                   "telegram": "Telegram"}
 
 
 @dataclass
@@ -125,7 +124,7 @@ def form_options() -> dict[str, list[tuple[str, str]]]:
     found = directory.overview()
     return {
         "channel": [(str(c.id), c.name) for c in found["channels"]],
-        "platform": [(p, _PLATFORM_NAMES.get(p) or _("Demo")) for p in channels.ADMIN_PLATFORMS],
+        "platform": [(p, _("Demo") if p == "demo" else connector_class(p).label) for p in channels.ADMIN_PLATFORMS],
         "set_team": [(str(t.id), t.name) for t in found["teams"]],
         "assign_agent": [(str(u.id), u.name) for u in found["users"] if u.role == "agent" and u.active],
         "auto_reply": [(str(c.id), c.title) for c in agents.list_canned()],
