@@ -86,11 +86,12 @@ _MARK_RUN = re.compile(r"([?!])\1+")  # ؟؟؟ → ?, !!! → !
 _EMOJI_RUN = re.compile(r"([\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])\1+")
 
 # One token: a placeholder; a number (decimals, times and IPs kept whole); a Latin word in which
-# digits are letters (Arabizi "3ndi", "ba6ee2", "3'eir"; also "5g", "a54"); an Arabic word; one
+# digits are letters (Arabizi "3ndi", "ba6ee2", "3'eir", "7'alas": 3' 7' 9' 6' are letters too, even
+# first; also "5g", "a54"); an Arabic word; one
 # emoji; a question or exclamation mark. Anything else separates tokens.
 _TOKEN = re.compile(
     r"URL|EMAIL|MENTION|PHONE"
-    r"|\d*[a-z][0-9a-z]*(?:'[0-9a-z]+)*"
+    r"|(?:\d*[3679]')?\d*[a-z][0-9a-z]*(?:'[0-9a-z]+)*"
     r"|\d+(?:[.,:]\d+)*"
     r"|[\u0621-\u064a\u0671-\u06d3\u06fa-\u06ff\u0750-\u077f]+"
     r"|[\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"

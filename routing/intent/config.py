@@ -16,7 +16,7 @@ from routing.intent.features import build_vectorizer
 # Bump when normalize_for_model, the analyzers, the lexicon or routing/transliterate.py change what
 # they produce: a model trained on the old features must not be loaded with the new ones
 # (artifact.py refuses it). A new view needs no bump: older models do not use it.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: Arabizi words may start with 3' 7' 9' 6' ("3'eir" was "3 eir")
 
 WORD = ("word", 1, 2, 1)
 CHAR_WB = ("char_wb", 2, 5, 2)
@@ -96,10 +96,3 @@ def build_head(config: ModelConfig, *, balanced: bool = False):
         svm = LinearSVC(C=config.C, class_weight=class_weight, random_state=0)
         return CalibratedClassifierCV(svm, method="sigmoid", cv=5, ensemble=False)
     raise ValueError(f"unknown classifier {config.classifier!r}")
-
-
-def build_pipeline(config: ModelConfig):
-    """Features and intent head together: what cross-validation fits on each fold."""
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline([("features", build_features(config)), ("head", build_head(config))])

@@ -21,6 +21,8 @@ from routing.normalize import fold_arabic, normalize_for_model, tokenize_for_mod
         # Arabizi digits are letters inside Latin words
         ("el net 3ndi ba6ee2", "el net 3ndi ba6ee2"),
         ("ma nde3'mt", "ma nde3'mt"),
+        ("3'eir ma fi, 7'alas", "3'eir ma fi 7'alas"),  # a word may start with 3' (غ) or 7' (خ)
+        ("bill 3' 5", "bill 3 5"),  # but a lone digit and apostrophe is no word
         ("5G router, Samsung A54", "5g router samsung a54"),
         # placeholders
         ("https://t.co/xYz فاتورتي", "URL فاتورتي"),
