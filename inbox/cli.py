@@ -79,7 +79,9 @@ routing_cli = AppGroup("routing", help="Train, run and measure the intent classi
 
 
 @routing_cli.command("train")
-@click.option("--select/--no-select", default=True, help="Choose the configuration by cross-validation.")
+@click.option("--select/--no-select", default=False, show_default=True,
+              help="Choose the configuration by cross-validation first (several minutes; the default "
+                   "configuration is the one it chose on the shipped data).")
 @click.option("--activate/--no-activate", default=True, show_default=True,
               help="Make the new version the one that classifies (the first version always is).")
 @click.option("--agent-labels/--no-agent-labels", default=True, show_default=True,

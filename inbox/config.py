@@ -84,6 +84,8 @@ def load_config(instance_path: Path) -> dict:
         "QUEUE_PAGE_SIZE": int(os.environ.get("QUEUE_PAGE_SIZE", "50")),  # rows per page (inbox/services/queue.py)
         "RUN_MIGRATIONS_AT_START": _flag("RUN_MIGRATIONS_AT_START", embedded),
         "JOB_TIMEOUT_SECONDS": 60,
+        # Training a model version takes about a minute on 2 cores (more when they are busy).
+        "TRAINING_JOB_TIMEOUT_SECONDS": 900,
         "JOB_QUEUE": os.environ.get("JOB_QUEUE", "default"),  # the rq queue the app fills and workers drain
         "WORKER_NICENESS": int(os.environ.get("WORKER_NICENESS", "5")),  # `flask worker` yields the CPU to web
         # The sweeper re-queues stored events and queued replies whose job was lost this long.

@@ -6,7 +6,8 @@ rely on"); the Flask wrappers parse arguments, call these and print.
 * ``evaluate_file(model, path)``: accuracy and macro-F1 (overall, per language, per intent) of a
   labelled JSONL file (``id``, ``text``, ``intent``; ``lang``, ``sentiment``, ``urgent`` used
   when present);
-* ``train_and_save(directory)``: choose, train, evaluate and save a model from the shipped data;
+* ``train_and_save(directory)``: train (the default configuration, or one chosen by
+  cross-validation), evaluate and save a model from the shipped data;
   ``train_and_evaluate`` does the same without saving. ``extra_rows`` (agents' corrections) join
   the train split only, so every version is measured on the same test split.
 
@@ -68,16 +69,16 @@ def summary_lines(metrics: dict) -> list[str]:
     return lines
 
 
-def train_and_save(directory: str | Path, data_path: str | Path = DATA_PATH, *, select: bool = True,
+def train_and_save(directory: str | Path, data_path: str | Path = DATA_PATH, *, select: bool = False,
                    signing_key: bytes | None = None, extra_rows: Sequence[dict] = ()) -> dict:
-    """Choose a configuration by cross-validation on the train split (or take the default),
+    """Take the default configuration (or, with ``select``, choose one by cross-validation on the train split),
     train on the train split (plus ``extra_rows``), evaluate on the test split, save; returns
     the sidecar."""
     model, metrics = train_and_evaluate(data_path, select=select, extra_rows=extra_rows)
     return save_model(model, directory, metrics=metrics, signing_key=signing_key)
 
 
-def train_and_evaluate(data_path: str | Path = DATA_PATH, *, select: bool = True,
+def train_and_evaluate(data_path: str | Path = DATA_PATH, *, select: bool = False,
                        extra_rows: Sequence[dict] = ()) -> tuple[IntentModel, dict]:
     """The trained model and its scores on the test split. ``model.info["n_extra"]`` says how
     many of ``extra_rows`` it was trained on (see ``usable_extra_rows``)."""

@@ -33,14 +33,14 @@ class RqBackend:
         self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
         self.intervals = app.config["JOB_RETRY_INTERVALS"]
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, timeout: float | None = None) -> dict[str, Any]:
         from rq import Retry
 
-        return {"job_timeout": self.timeout, "retry": Retry(max=len(self.intervals), interval=self.intervals),
+        return {"job_timeout": timeout or self.timeout, "retry": Retry(max=len(self.intervals), interval=self.intervals),
                 "failure_ttl": 7 * 24 * 3600}
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.queue.enqueue(func, *args, **self._options())
+    def enqueue(self, func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
+        self.queue.enqueue(func, *args, **self._options(timeout))
 
     def waiting(self) -> int:
         """Jobs queued and not yet started."""
@@ -86,7 +86,8 @@ class InProcessRunner:
         with self._lock:
             self._kicked.discard(func.__name__)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+    def enqueue(self, func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
+        """``timeout`` is rq's; a thread cannot be stopped from outside, so it is not enforced here."""
         with self._lock:
             self._pending += 1
             if self._thread is None:
@@ -152,9 +153,10 @@ def backend() -> RqBackend | InProcessRunner:
     return current_app.extensions["tawasul_jobs"]
 
 
-def enqueue(func: Callable[..., Any], *args: Any) -> None:
-    """Queue ``func(*args)``; call only after the transaction that made the work has committed."""
-    backend().enqueue(func, *args)
+def enqueue(func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
+    """Queue ``func(*args)``; call only after the transaction that made the work has committed.
+    ``timeout`` (seconds) replaces JOB_TIMEOUT_SECONDS for a job known to take longer."""
+    backend().enqueue(func, *args, timeout=timeout)
 
 
 def enqueue_in(seconds: float, func: Callable[..., Any], *args: Any) -> None:

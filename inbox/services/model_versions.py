@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from inbox.extensions import db
@@ -59,11 +60,12 @@ def request_training(actor: User, *, activate: bool = True, notes: str | None = 
     db.session.add(AuditLog(actor_id=actor.id, action="model.training_requested", target_type="model_version",
                             target_id=version.id, data={"activate": activate}))
     db.session.commit()
-    enqueue(tasks.train_intent_model, version.id, activate)
+    enqueue(tasks.train_intent_model, version.id, activate,
+            timeout=current_app.config["TRAINING_JOB_TIMEOUT_SECONDS"])
     return version
 
 
-def train_new_version(*, select_config: bool = True, activate: bool = True, with_labels: bool = True,
+def train_new_version(*, select_config: bool = False, activate: bool = True, with_labels: bool = True,
                       notes: str | None = None) -> ModelVersion:
     """Train now, in this process (``flask routing train``); returns the version, ready or
     failed."""

@@ -47,8 +47,8 @@ def fit_sklearn(rows: Sequence[dict], config: ModelConfig, urgent_mode: str = UR
     x = features.fit_transform(texts)
     fitted = {
         "features": features,
-        "intent": build_head(config).fit(x, [row["intent"] for row in rows]),
-        "sentiment": build_head(config, balanced=True).fit(x, [row["sentiment"] for row in rows]),
+        "intent": build_head(config, n_jobs=-1).fit(x, [row["intent"] for row in rows]),
+        "sentiment": build_head(config, balanced=True, n_jobs=-1).fit(x, [row["sentiment"] for row in rows]),
         "urgent": None,
     }
     if urgent_mode not in ("model", "rules"):

@@ -64,7 +64,7 @@ def quick_training(monkeypatch, real_training, splits):
     count). Returns the list of agent rows each training received."""
     received: list[list[dict]] = []
 
-    def train_and_evaluate(data_path=DATA_PATH, *, select=True, extra_rows=()):
+    def train_and_evaluate(data_path=DATA_PATH, *, select=False, extra_rows=()):
         received.append(list(extra_rows))
         extra = cli_support.usable_extra_rows(extra_rows, splits.labels, splits.test)
         model = copy.copy(real_training.model)  # the fitted parts shared: nothing changes them

@@ -70,6 +70,20 @@ def test_a_reply_goes_through_rq_and_is_sent(redis_app):
         assert message.state == "sent" and message.external_id == "demo-out-r1"
 
 
+def test_a_training_job_gets_its_own_longer_timeout(redis_app):
+    """Training takes about a minute: under the 60 s every other job gets, rq would kill it."""
+    from inbox.services import model_versions
+
+    with redis_app.app_context():
+        admin = factories.user("admin@example.com", role="admin")
+        model_versions.request_training(admin, activate=False)
+    queue = Queue("default", connection=Redis.from_url(REDIS_URL), serializer=JSONSerializer)
+    [job_id] = queue.job_ids
+    job = queue.fetch_job(job_id)
+    assert job.func_name == "inbox.jobs.tasks.train_intent_model"
+    assert job.timeout == redis_app.config["TRAINING_JOB_TIMEOUT_SECONDS"] > redis_app.config["JOB_TIMEOUT_SECONDS"]
+
+
 def test_the_worker_command_refuses_to_run_without_redis(database_url):
     app = make_app(database_url)
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])

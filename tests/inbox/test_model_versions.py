@@ -145,7 +145,7 @@ def test_only_one_training_at_a_time(ctx, monkeypatch):
     from inbox.jobs import tasks
 
     queued = []
-    monkeypatch.setattr("inbox.jobs.enqueue", lambda func, *args: queued.append((func, args)))
+    monkeypatch.setattr("inbox.jobs.enqueue", lambda func, *args, **options: queued.append((func, args)))
     admin = factories.user("admin@example.com", role="admin")
     lost = ModelVersion(status="training", created_at=utcnow() - timedelta(hours=1))  # its worker died
     db.session.add(lost)

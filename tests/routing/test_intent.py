@@ -5,13 +5,12 @@ import pytest
 
 from routing.intent import MAX_CHARS, Prediction, classify, classify_many, evaluate
 from routing.intent import model as model_module
-from routing.intent.config import CONFIGS, DEFAULT_CONFIG
+from routing.intent.config import CONFIGS
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
 from routing.intent.train import fit_sklearn
 from routing.normalize import normalize_for_model
 
-SVM_CONFIG = next(c for c in CONFIGS if c.classifier == "svm" and c.views == DEFAULT_CONFIG.views)
 INTENTS = {
     "billing", "balance_recharge", "network_coverage", "internet_speed", "plans_offers", "sim_number", "roaming",
     "device_delivery", "app_account", "cancellation", "service_complaint", "praise", "other",
@@ -129,7 +128,7 @@ def test_no_model_means_no_label():
     assert evaluate(None, [{"text": "bill", "intent": "billing"}])["accuracy"] == 0.0
 
 
-@pytest.mark.parametrize("config", [DEFAULT_CONFIG, SVM_CONFIG], ids=lambda config: config.classifier)
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda config: config.classifier)
 def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
     fitted = fit_sklearn(train_rows, config)
     texts = [normalize_for_model(row["text"]) for row in test_rows] + ["", "zzzz qqqq"]
