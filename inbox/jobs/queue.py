@@ -36,8 +36,8 @@ class RqBackend:
     def _options(self, timeout: float | None = None) -> dict[str, Any]:
         from rq import Retry
 
-        return {"job_timeout": timeout or self.timeout, "retry": Retry(max=len(self.intervals), interval=self.intervals),
-                "failure_ttl": 7 * 24 * 3600}
+        return {"job_timeout": timeout or self.timeout,
+                "retry": Retry(max=len(self.intervals), interval=self.intervals), "failure_ttl": 7 * 24 * 3600}
 
     def enqueue(self, func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
         self.queue.enqueue(func, *args, **self._options(timeout))

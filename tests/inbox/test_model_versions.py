@@ -63,7 +63,7 @@ def test_a_version_whose_files_were_tampered_with_is_refused(app, ctx, world, qu
     caplog.set_level("INFO")
     good = model_versions.train_new_version()
     bad = model_versions.train_new_version(activate=False)
-    model_file = classification.version_path(bad.directory) / "model.joblib"
+    model_file = classification.version_path(bad.directory) / "model.pickle"
     model_file.write_bytes(model_file.read_bytes() + b"\0")
     with pytest.raises(InvalidInput, match="do not verify"):
         model_versions.activate_version(world.admin.id, bad.id)

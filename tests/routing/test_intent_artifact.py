@@ -1,11 +1,11 @@
 import hashlib
 import json
 import logging
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
-import joblib
 import pytest
 import sklearn
 
@@ -53,7 +53,7 @@ def test_missing_directory_or_files_give_no_model(tmp_path, saved, caplog):
     (saved / MODEL_FILE).unlink()
     with caplog.at_level(logging.WARNING):
         assert load_model(saved) is None
-    assert "no readable model.joblib" in caplog.text
+    assert "no readable model.pickle" in caplog.text
 
 
 def test_tampered_model_file_is_refused_before_unpickling(saved):
@@ -65,7 +65,7 @@ def test_tampered_model_file_is_refused_before_unpickling(saved):
 
 
 def test_foreign_pickle_is_refused_even_with_a_matching_hash(saved):
-    joblib.dump({"not": "ours"}, saved / MODEL_FILE)  # someone else's pickle...
+    (saved / MODEL_FILE).write_bytes(pickle.dumps({"not": "ours"}))  # someone else's pickle...
     _edit_sidecar(saved, artifact_sha256=hashlib.sha256((saved / MODEL_FILE).read_bytes()).hexdigest())
     assert load_model(saved) is None  # ...is unpickled only to be refused: sign to prevent even that
 
