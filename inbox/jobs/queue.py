@@ -64,15 +64,19 @@ class RqBackend:
 
 
 class InProcessRunner:
-    """One worker thread, so embedded mode keeps a single writer; retries with backoff."""
+    """One worker thread, so embedded mode keeps a single writer; retries with backoff. A job
+    given its own timeout is a long one (a model training, most of a minute): it runs on a second
+    thread, so ingest and replies do not wait behind it (SQLite's busy timeout and BEGIN IMMEDIATE
+    already let the web threads write beside the worker)."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.intervals = app.config["IN_PROCESS_RETRY_INTERVALS"]
         self._queue: queue.Queue[tuple[Callable[..., Any], tuple, int]] = queue.Queue()
+        self._long_queue: queue.Queue[tuple[Callable[..., Any], tuple, int]] = queue.Queue()
         self._pending = 0
         self._lock = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: dict[int, threading.Thread] = {}
         self._kicked: set[str] = set()
 
     def kick(self, func: Callable[..., Any]) -> None:
@@ -87,13 +91,13 @@ class InProcessRunner:
             self._kicked.discard(func.__name__)
 
     def enqueue(self, func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
-        """``timeout`` is rq's; a thread cannot be stopped from outside, so it is not enforced here."""
+        """``timeout`` marks a long job (see the class); a thread cannot be stopped from outside,
+        so the timeout itself is not enforced here."""
+        lane = self._long_queue if timeout else self._queue
         with self._lock:
             self._pending += 1
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="tawasul-jobs", daemon=True)
-                self._thread.start()
-        self._queue.put((func, args, 0))
+            self._start(lane)
+        lane.put((func, args, 0))
 
     def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
         with self._lock:
@@ -107,10 +111,15 @@ class InProcessRunner:
 
     def _queue_later(self, func: Callable[..., Any], args: tuple) -> None:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="tawasul-jobs", daemon=True)
-                self._thread.start()
+            self._start(self._queue)
         self._queue.put((func, args, 0))
+
+    def _start(self, lane: queue.Queue) -> None:
+        """The thread that drains ``lane``, started on first use (call with the lock held)."""
+        if id(lane) not in self._threads:
+            name = "tawasul-jobs" if lane is self._queue else "tawasul-long-jobs"
+            self._threads[id(lane)] = thread = threading.Thread(target=self._run, args=(lane,), name=name, daemon=True)
+            thread.start()
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every job, retries included, has finished (tests, shutdown)."""
@@ -122,9 +131,9 @@ class InProcessRunner:
                     raise TimeoutError(f"{self._pending} jobs still pending")
                 self._lock.wait(remaining)
 
-    def _run(self) -> None:
+    def _run(self, lane: queue.Queue) -> None:
         while True:
-            func, args, attempt = self._queue.get()
+            func, args, attempt = lane.get()
             try:
                 with self.app.app_context():
                     func(*args)
@@ -132,7 +141,7 @@ class InProcessRunner:
                 if attempt < len(self.intervals):
                     delay = self.intervals[attempt]
                     log.warning("job %s%r failed, retry in %ss", func.__name__, args, delay, exc_info=True)
-                    timer = threading.Timer(delay, self._queue.put, [(func, args, attempt + 1)])
+                    timer = threading.Timer(delay, lane.put, [(func, args, attempt + 1)])
                     timer.daemon = True
                     timer.start()
                     continue

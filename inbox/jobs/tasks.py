@@ -46,8 +46,8 @@ def check_channel_health(channel_id: int) -> None:
 
 
 def train_intent_model(version_id: int, activate: bool = True) -> None:
-    """An admin's "Retrain": ~10–30 s on the default configuration (no cross-validation), inside
-    JOB_TIMEOUT_SECONDS; a version already trained is left alone, a failure is kept on it."""
+    """An admin's "Retrain": ~30–60 s on the default configuration (no cross-validation), under
+    TRAINING_JOB_TIMEOUT_SECONDS; a version already trained is left alone, a failure is kept on it."""
     model_versions.train_version(version_id, activate=activate)
 
 

@@ -1,4 +1,7 @@
 """Embedded mode: jobs in a thread of the web process, and the demo channel's schedule."""
+import threading
+import time
+
 from inbox.jobs.schedule import due_channels
 from tests import factories
 from tests.conftest import jobs
@@ -29,6 +32,28 @@ def test_a_job_that_keeps_failing_gives_up_after_its_retries(app):
     jobs(app).enqueue(always_fails)
     jobs(app).drain()
     assert len(attempts) == 1 + len(app.config["IN_PROCESS_RETRY_INTERVALS"])
+
+
+def test_a_long_job_does_not_hold_up_the_short_ones(app):
+    """A training (a job with its own timeout) runs beside ingest and replies, not before them."""
+    release, done = threading.Event(), []
+
+    def training() -> None:
+        assert release.wait(30)
+        done.append("training")
+
+    def ingest() -> None:
+        done.append("ingest")
+
+    jobs(app).enqueue(training, timeout=900)
+    jobs(app).enqueue(ingest)
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done == ["ingest"]  # while the training still runs
+    release.set()
+    jobs(app).drain()
+    assert done == ["ingest", "training"]
 
 
 def test_polled_channels_are_due_once_per_interval(ctx):
