@@ -6,10 +6,10 @@ rely on"); the Flask wrappers parse arguments, call these and print.
 * ``evaluate_file(model, path)``: accuracy and macro-F1 (overall, per language, per intent) of a
   labelled JSONL file (``id``, ``text``, ``intent``; ``lang``, ``sentiment``, ``urgent`` used
   when present);
-* ``train_and_save(directory)``: train (the default configuration, or one chosen by
-  cross-validation), evaluate and save a model from the shipped data;
-  ``train_and_evaluate`` does the same without saving. ``extra_rows`` (agents' corrections) join
-  the train split only, so every version is measured on the same test split.
+* ``train_and_evaluate()``: train (the default configuration, or one chosen by
+  cross-validation) and evaluate a model from the shipped data; the caller saves it
+  (inbox/services/model_versions.py). ``extra_rows`` (agents' corrections) join the train split
+  only, so every version is measured on the same test split.
 
 A line that is not a JSON object with a string ``text`` raises ``ValueError("line N: …")``: the
 wrapper prints it and exits 2, as ``connectors parse`` does.
@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from routing.intent.artifact import save_model
 from routing.intent.config import CONFIGS, DEFAULT_CONFIG
 from routing.intent.data import DATA_PATH, load_split, read_jsonl
 from routing.intent.evaluate import evaluate
@@ -67,15 +66,6 @@ def summary_lines(metrics: dict) -> list[str]:
         lines.append(f"  {lang:8s} accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}  "
                      f"(n={scores['n']})")
     return lines
-
-
-def train_and_save(directory: str | Path, data_path: str | Path = DATA_PATH, *, select: bool = False,
-                   signing_key: bytes | None = None, extra_rows: Sequence[dict] = ()) -> dict:
-    """Take the default configuration (or, with ``select``, choose one by cross-validation on the train split),
-    train on the train split (plus ``extra_rows``), evaluate on the test split, save; returns
-    the sidecar."""
-    model, metrics = train_and_evaluate(data_path, select=select, extra_rows=extra_rows)
-    return save_model(model, directory, metrics=metrics, signing_key=signing_key)
 
 
 def train_and_evaluate(data_path: str | Path = DATA_PATH, *, select: bool = False,

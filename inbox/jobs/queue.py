@@ -76,7 +76,7 @@ class InProcessRunner:
         self._long_queue: queue.Queue[tuple[Callable[..., Any], tuple, int]] = queue.Queue()
         self._pending = 0
         self._lock = threading.Condition()
-        self._threads: dict[int, threading.Thread] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self._kicked: set[str] = set()
 
     def kick(self, func: Callable[..., Any]) -> None:
@@ -116,10 +116,10 @@ class InProcessRunner:
 
     def _start(self, lane: queue.Queue) -> None:
         """The thread that drains ``lane``, started on first use (call with the lock held)."""
-        if id(lane) not in self._threads:
-            name = "tawasul-jobs" if lane is self._queue else "tawasul-long-jobs"
-            self._threads[id(lane)] = thread = threading.Thread(target=self._run, args=(lane,), name=name, daemon=True)
-            thread.start()
+        name = "tawasul-jobs" if lane is self._queue else "tawasul-long-jobs"
+        if name not in self._threads:
+            self._threads[name] = threading.Thread(target=self._run, args=(lane,), name=name, daemon=True)
+            self._threads[name].start()
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every job, retries included, has finished (tests, shutdown)."""

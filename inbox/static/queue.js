@@ -219,11 +219,11 @@
   }
   loadMore.addEventListener("click", loadNext);
 
-  const COUNT_CAP = 999;
+  const COUNT_CAP = Number(section.dataset.countCap); // services/queue.py: exact up to here, then "999+"
   function renderCounts(counts) {
     for (const [name, count] of Object.entries(counts || {})) {
       const node = section.querySelector('[data-count="' + name + '"]');
-      if (node) node.textContent = count > COUNT_CAP ? COUNT_CAP + "+" : String(count); // services/queue.py
+      if (node) node.textContent = count > COUNT_CAP ? COUNT_CAP + "+" : String(count);
     }
   }
 
