@@ -209,12 +209,23 @@
   }
 
   const form = document.getElementById("reply-form");
+
+  // The send button has several reasons to be off at once: a send in flight (here), the socket
+  // offline or catching up (together.js), a text over the platform's limit (conversation.js).
+  // Each script holds or releases only its own reason; the button is on when none is held.
+  const sendHolds = new Set();
+  function holdSend(reason, held) {
+    if (held) sendHolds.add(reason);
+    else sendHolds.delete(reason);
+    const button = form && form.querySelector('button[type="submit"]');
+    if (button) button.disabled = sendHolds.size > 0;
+  }
+
   if (form) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const button = form.querySelector('button[type="submit"]');
       const error = document.getElementById("reply-error");
-      button.disabled = true;
+      holdSend("sending", true);
       try {
         const response = await post(form.action, new FormData(form));
         const body = await response.json().catch(() => ({}));
@@ -232,7 +243,7 @@
         form.dispatchEvent(new CustomEvent(response.ok ? "tawasul:reply-sent" : "tawasul:reply-refused",
           { detail: { status: response.status, body: body } }));
       } finally {
-        button.disabled = false;
+        holdSend("sending", false);
       }
     });
   }
@@ -245,6 +256,7 @@
   window.tawasul = Object.assign(window.tawasul || {}, {
     timeNode, slaNode, renderSla, relativeTime, // queue.js renders rows as this file renders badges
     socket, labels, el, post, page, conversationId, upsertMessage, updateConversationHeader, refreshConversation,
+    holdSend,
   });
 
   socket.on("connect", () => {

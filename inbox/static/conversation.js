@@ -58,15 +58,14 @@
     counter.classList.toggle("over", over);
     tooLong.hidden = !over;
     box.setAttribute("aria-invalid", String(over));
-    form.querySelector('[data-testid="reply-send"]').disabled = over;
+    T.holdSend("too-long", over);
   }
 
   if (form && box) {
     box.addEventListener("input", updateCounter);
     if (privately) privately.addEventListener("change", updateCounter);
-    // app.js re-enables the button after a send; the count decides again.
-    ["tawasul:reply-sent", "tawasul:reply-refused"].forEach((name) =>
-      form.addEventListener(name, () => setTimeout(updateCounter, 0)));
+    // A sent reply empties the box: count again.
+    form.addEventListener("tawasul:reply-sent", updateCounter);
     form.addEventListener("submit", (event) => {
       updateCounter();
       if (over) {

@@ -99,7 +99,6 @@
   const heldBy = page.querySelector('[data-testid="held-by"]');
   const form = document.getElementById("reply-form");
   const replyText = form && form.querySelector("textarea");
-  const sendButton = form && form.querySelector('button[type="submit"]');
   const lastSeenInput = form && form.querySelector('[name="last_seen_message_id"]');
   const confirmInput = form && form.querySelector('[name="confirm_crossing"]');
   const thread = document.getElementById("thread");
@@ -177,7 +176,8 @@
   let online = socket.connected;
 
   function setSendable() {
-    if (sendButton) sendButton.disabled = !online || catchingUp !== null;
+    t.holdSend("offline", !online);
+    t.holdSend("catching-up", catchingUp !== null);
   }
 
   function maxMessageId() {

@@ -181,6 +181,15 @@ def test_the_length_counter_of_an_x_conversation(live_server, server_db, browser
     page.fill('[data-testid="reply-text"]', "ن" * 281)
     assert count.inner_text() == "281" and send.is_disabled()
     assert page.locator('[data-testid="reply-too-long"]').is_visible()
+
+    # The socket dropping and coming back (it caught up) must not turn a too-long reply sendable.
+    page.evaluate("window.tawasul.socket.disconnect()")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/conversations/{conversation_id}")) as caught_up:
+        page.evaluate("window.tawasul.socket.connect()")
+    caught_up.value.finished()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # its handler has run
+    assert send.is_disabled()
+
     page.keyboard.press("End")
     page.keyboard.press("Backspace")
     assert count.inner_text() == "280" and send.is_enabled()
