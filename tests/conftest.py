@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def _compiled_catalogs():
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source, mo.open("wb") as target:
                 write_mo(target, read_po(source))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """Production hashes with scrypt (~80 ms each, test_password_hashing checks it); the suite
+    creates thousands of users, so it hashes with a cheap method unless told otherwise."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PASSWORD_HASH_METHOD", os.environ.get("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000"))
+        yield
 
 
 @pytest.fixture(autouse=True)

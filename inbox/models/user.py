@@ -5,6 +5,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import JSON, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -92,7 +93,8 @@ class User(db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _off_the_hub(generate_password_hash, password)
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = _off_the_hub(generate_password_hash, password, method)
 
     def check_password(self, password: str) -> bool:
         return _off_the_hub(check_password_hash, self.password_hash, password)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +26,19 @@ def test_passwords_are_hashed_and_checked(ctx):
     assert factories.PASSWORD not in user.password_hash
     assert users.authenticate("A@Example.com ", factories.PASSWORD) == user
     assert users.authenticate("a@example.com", "wrong-password") is None
+
+
+def test_a_deployment_hashes_passwords_with_scrypt_and_old_hashes_still_sign_in(ctx, monkeypatch):
+    from inbox.config import load_config
+
+    cheap = factories.user("cheap@example.com")  # the suite's cheap method
+    monkeypatch.delenv("PASSWORD_HASH_METHOD")
+    assert load_config(Path(ctx.instance_path))["PASSWORD_HASH_METHOD"] == "scrypt"
+    ctx.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    strong = factories.user("strong@example.com")
+    assert strong.password_hash.startswith("scrypt:") and not cheap.password_hash.startswith("scrypt:")
+    assert users.authenticate("strong@example.com", factories.PASSWORD) == strong
+    assert users.authenticate("cheap@example.com", factories.PASSWORD) == cheap
 
 
 def test_the_login_cookie_id_changes_when_sessions_end(ctx):
