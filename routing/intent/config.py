@@ -63,13 +63,14 @@ ALL_CONFIGS: tuple[ModelConfig, ...] = (
 # other languages within noise. With the seventh and eighth rounds the order turned: on the 10,739
 # train rows the calibrated SVM scores 0.8445 ± 0.004 against logreg C=30's 0.8398 ± 0.005, ahead in
 # every language (en 0.837 / 0.834, ar 0.843 / 0.838, arabizi 0.843 / 0.835), and also on the
-# eighth round's unseen English test rows; it trains in less time too. bench/README.md,
-# "Classification", has the tables.
+# eighth round's unseen English test rows; it trains in less time too. With rounds 9 and 10, no
+# variant tried on their unseen writers (C, min_df, view weights, n-gram ranges) beat it.
+# bench/README.md, "classify.py", has the tables.
 DEFAULT_CONFIG = next(config for config in ALL_CONFIGS
                       if config.name == "word12+charwb25+skeleton+concept+translit_svm")
 # What ``flask routing train --select`` (train.choose_config) compares: the default and logistic
 # regression on the same views, the runner-up family. Selection cross-validates both (5 folds, on
-# every core) before the final fit: about 3½ minutes on this machine's 10,739 train rows, beyond
+# every core) before the final fit: 3½ minutes on the eighth round's 10,739 train rows, beyond
 # the two-minute budget of a plain training, so it is asked for, not done by default.
 CONFIGS: tuple[ModelConfig, ...] = (
     DEFAULT_CONFIG,

@@ -143,5 +143,6 @@ def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
     one = fast.scores(texts[:1], weights)
     assert np.allclose(one, fast.scores(texts[:2], weights)[:1], atol=1e-5)
     assert np.allclose(one, reference[:1] @ weights, atol=1e-5)
+    assert np.allclose(fast.scores(texts, weights), reference @ weights, atol=1e-5)  # every block, every row
 
 
