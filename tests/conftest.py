@@ -29,8 +29,8 @@ def _compiled_catalogs():
 
 @pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashes():
-    """Production hashes with scrypt (~80 ms each, test_password_hashing checks it); the suite
-    creates thousands of users, so it hashes with a cheap method unless told otherwise."""
+    """A deployment hashes with scrypt (~80 ms each; tests/inbox/test_models.py checks it); the
+    suite creates thousands of users, so it hashes with a cheap method unless told otherwise."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PASSWORD_HASH_METHOD", os.environ.get("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000"))
         yield

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from inbox.config import load_config
 from inbox.extensions import db
 from inbox.models import Message
 from inbox.services import users
@@ -29,8 +30,6 @@ def test_passwords_are_hashed_and_checked(ctx):
 
 
 def test_a_deployment_hashes_passwords_with_scrypt_and_old_hashes_still_sign_in(ctx, monkeypatch):
-    from inbox.config import load_config
-
     cheap = factories.user("cheap@example.com")  # the suite's cheap method
     monkeypatch.delenv("PASSWORD_HASH_METHOD")
     assert load_config(Path(ctx.instance_path))["PASSWORD_HASH_METHOD"] == "scrypt"
