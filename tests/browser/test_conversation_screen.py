@@ -183,12 +183,16 @@ def test_the_length_counter_of_an_x_conversation(live_server, server_db, browser
     assert page.locator('[data-testid="reply-too-long"]').is_visible()
 
     # The socket dropping and coming back (it caught up) must not turn a too-long reply sendable.
+    assert page.errors == []
     page.evaluate("window.tawasul.socket.disconnect()")
     with page.expect_response(lambda r: r.url.endswith(f"/api/conversations/{conversation_id}")) as caught_up:
         page.evaluate("window.tawasul.socket.connect()")
     caught_up.value.finished()
     page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # its handler has run
     assert send.is_disabled()
+    # Closing a socket from the page may race a frame the server already sent; Chromium logs
+    # that close as an error. It is the drop this test makes on purpose, not a fault of the page.
+    page.errors[:] = [e for e in page.errors if not (e.startswith("WebSocket connection to") and "after close" in e)]
 
     page.keyboard.press("End")
     page.keyboard.press("Backspace")
