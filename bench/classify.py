@@ -6,7 +6,7 @@ Run from the repository root:
     .venv/bin/python bench/classify.py --cv       # also cross-validate every configuration (~8 min)
     .venv/bin/python bench/classify.py --runs 1   # a quick look
 
-What it measures (routing/data/intents.jsonl, split by its ``split`` field):
+What it measures (routing/data/intents/, split by its ``split`` field):
 
 * quality: accuracy and macro-F1 of the intent on the test split, overall and per language;
   sentiment macro-F1 and urgent precision/recall/F1 (the model is deterministic: one figure);

@@ -3,7 +3,7 @@
 Seeds with set-based SQL (``INSERT … SELECT … generate_series``): 8 teams, 30 agents, 5 channels
 (one per platform), ~5 % of the conversations active (new / open / pending / snoozed, a few in
 triage), the rest resolved; SLA due times and waiting times on minute boundaries (many ties),
-customer names in Arabic and Latin letters, message texts drawn from routing/data/intents.jsonl
+customer names in Arabic and Latin letters, message texts drawn from routing/data/intents/
 (Arabic, English, Arabizi, mixed). Then ANALYZE (and VACUUM, for index-only counts), and
 measures, the median and p95 of ``--repeat`` requests each:
 
@@ -25,7 +25,6 @@ with ``--reuse``), one run at a time per server (an advisory lock). Run from the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -40,10 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from routing.intent.data import read_jsonl  # noqa: E402
+
 SCHEMA = "tawasul_bench_queue"
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 LOCK_ID = 7406
-TEXTS = ROOT / "routing" / "data" / "intents.jsonl"
+TEXTS = ROOT / "routing" / "data" / "intents"
 PLATFORMS = ("twitter", "facebook", "instagram", "whatsapp", "telegram")
 FIRST_NAMES = ["Lina", "Omar", "Sara", "Ahmad", "Rania", "Khaled", "Dana", "Yazan", "Noor", "Tareq",
                "لينا", "عمر", "سارة", "أحمد", "رانيا", "خالد", "دانة", "يزن", "نور", "طارق"]
@@ -123,7 +124,7 @@ def seed(connection, conversations: int, messages_per_conversation: int, team_id
 
 
 def load_texts() -> list[str]:
-    return [json.loads(line)["text"] for line in TEXTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["text"] for row in read_jsonl(TEXTS)]
 
 
 def pick_terms(texts: list[str]) -> tuple[str, str]:

@@ -5,7 +5,7 @@ import pytest
 
 from app import create_app
 from inbox.extensions import db
-from routing.intent.data import DATA_PATH
+from routing.intent.data import load_split
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,8 @@ def test_train_then_classify_and_evaluate(runner, tmp_path):
     assert rows["c"]["intent"] == "praise" and set(rows["a"]) == {"id", "intent", "confidence", "lang", "sentiment",
                                                                   "urgent"}
     test_split = tmp_path / "test.jsonl"
-    test_split.write_text("".join(line for line in DATA_PATH.read_text(encoding="utf-8").splitlines(keepends=True)
-                                  if '"split": "test"' in line), encoding="utf-8")
+    test_split.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in load_split("test")),
+                          encoding="utf-8")
     evaluated = runner.invoke(args=["routing", "evaluate", str(test_split)])
     assert evaluated.exit_code == 0 and "macro-F1" in evaluated.output
 

@@ -1,4 +1,4 @@
-"""Curating ``intents.jsonl``: append hand-written batches, assign the split, check near-duplicates.
+"""Curating the shipped data (``intents/``): append hand-written batches, assign the split, check near-duplicates.
 
 Run from the repository root (README.md, "How it was made" and "Split"):
 
@@ -29,7 +29,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing.intent.data import DATA_PATH, read_jsonl
+from routing.intent.data import DATA_PATH, id_number, read_jsonl, write_data
 from routing.intent.skeleton import skeleton
 from routing.labels import INTENTS, LANGUAGES
 from routing.language import detect_language
@@ -67,7 +67,7 @@ def parse_batch(text: str, lang: str) -> list[dict]:
 def add(rows: list[dict], new: list[dict]) -> list[dict]:
     """``new`` appended with the next ids and an empty split; exact duplicates refused."""
     seen = {_folded(row["text"]) for row in rows}
-    last = max((int(row["id"][1:]) for row in rows), default=0)
+    last = max((id_number(row["id"]) for row in rows), default=0)
     added = []
     for row in new:
         if _folded(row["text"]) in seen:
@@ -200,6 +200,10 @@ def counts(rows: list[dict]) -> dict:
 
 
 def write(rows: list[dict], path: Path) -> None:
+    """Back to where the rows came from: the shipped directory, one file per id range, or one file."""
+    if path.is_dir():
+        write_data(rows, path)
+        return
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from routing.data import curate
-from routing.intent.data import DATA_PATH, read_jsonl
+from routing.intent.data import DATA_PATH, chunk_name, id_number, read_jsonl, write_data
 
 FIRST_ROUND = 3129  # the last id of the first round, split before curate.py existed
 
@@ -52,6 +52,33 @@ def test_no_paraphrase_group_with_a_second_round_row_straddles_the_split(rows):
         if int(row["id"][1:]) > FIRST_ROUND:
             placed_later.add(group)
     assert placed_later and all(len(sides[group]) == 1 for group in placed_later)
+
+
+def test_the_shipped_files_each_hold_one_id_range_in_order():
+    for part in sorted(DATA_PATH.glob("*.jsonl")):
+        ids = [row["id"] for row in read_jsonl(part)]
+        assert {chunk_name(row_id) for row_id in ids} == {part.name}
+        assert [id_number(i) for i in ids] == sorted(id_number(i) for i in ids)
+        assert part.stat().st_size < 2_000_000, part.name
+
+
+def test_curate_adds_to_the_last_range_and_a_bad_line_names_its_file(tmp_path):
+    data = tmp_path / "intents"
+    write_data([_row(4998, "first"), _row(4999, "second"), _row(5000, "third")], data)
+    assert sorted(p.name for p in data.iterdir()) == ["m00000-m04999.jsonl", "m05000-m09999.jsonl"]
+    batch = tmp_path / "batch.txt"
+    batch.write_text("bil|n|0|my bill is wrong\n", encoding="utf-8")
+    assert curate.main(["--data", str(data), "add", "--lang", "en", str(batch)]) == 0
+    rows = read_jsonl(data)
+    assert [row["id"] for row in rows] == ["m4998", "m4999", "m5000", "m5001"]
+    assert rows[-1]["text"] == "my bill is wrong" and rows[-1]["split"] is None
+    assert len(read_jsonl(data / "m05000-m09999.jsonl")) == 2
+
+    write_data(rows[2:], data)  # the first range emptied: its file goes
+    assert sorted(p.name for p in data.iterdir()) == ["m05000-m09999.jsonl"]
+    (data / "m05000-m09999.jsonl").write_text('{"id": "m5000"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="m05000-m09999.jsonl line 2: not JSON"):
+        read_jsonl(data)
 
 
 def test_parse_batch_reads_labels_and_refuses_bad_lines():

@@ -1,9 +1,8 @@
-import json
 
 import pytest
 from pyarabic import araby
 
-from routing.intent.data import DATA_PATH
+from routing.intent.data import DATA_PATH, read_jsonl
 from routing.normalize import fold_arabic, normalize_for_model, tokenize_for_model
 
 
@@ -57,6 +56,6 @@ def test_arabic_folding_equals_pyarabic_on_every_message():
         text = araby.strip_tatweel(araby.strip_tashkeel(text)).replace(araby.ALEF_MAKSURA, araby.YEH)
         return araby.normalize_teh(araby.normalize_alef(araby.normalize_hamza(text, method="tasheel")))
 
-    texts = [json.loads(line)["text"] for line in DATA_PATH.read_text("utf-8").splitlines()]
+    texts = [row["text"] for row in read_jsonl(DATA_PATH)]
     texts += ["إِنَّ ٱلْقُرْآنَ", "مسؤول", "شاطئ", "مستشفى", "آمنة"]
     assert [fold_arabic(t) for t in texts] == [by_pyarabic(t) for t in texts]
