@@ -8,6 +8,7 @@ Latin-script text is Arabizi or English by which of the two vocabularies it uses
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from routing.normalize import clean_for_storage, fold_digits
 
@@ -65,16 +66,22 @@ def _latin_words(text: str) -> list[str]:
     return _LATIN_WORD.findall(_NOT_WORDS.sub(" ", text).lower())
 
 
+@lru_cache(maxsize=65536)
+def _votes(word: str) -> tuple[int, int]:
+    """(1 if ``word`` reads as Arabizi, 1 if it is a common English word): a few regexes per word,
+    so remembered."""
+    arabizi = (word in _ARABIZI_WORDS or _LAUGHTER.fullmatch(word) is not None
+               or (_ARABIZI_DIGIT_WORD.fullmatch(word) is not None and not _NUMBER_WITH_UNIT.fullmatch(word)))
+    return int(arabizi), int(word in _ENGLISH_WORDS)
+
+
 def is_arabizi(words: list[str]) -> bool:
     """Whether lower-case Latin words read as Arabizi rather than English."""
-    arabizi = sum(
-        1
-        for w in words
-        if w in _ARABIZI_WORDS
-        or _LAUGHTER.fullmatch(w)
-        or (_ARABIZI_DIGIT_WORD.fullmatch(w) and not _NUMBER_WITH_UNIT.fullmatch(w))
-    )
-    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    arabizi = english = 0
+    for word in words:
+        a, e = _votes(word)
+        arabizi += a
+        english += e
     return arabizi > english or (arabizi > 0 and arabizi == english and arabizi / len(words) >= 0.2)
 
 

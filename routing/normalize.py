@@ -82,6 +82,7 @@ _CURRENCY = re.compile(
 _ARABIC_ELONGATION = re.compile(r"([\u0621-\u064a])\1{2,}")  # مشكلههههه → مشكله, ليييش → ليش
 _LATIN_ELONGATION = re.compile(r"([a-z])\1{2,}")  # soooo → soo, pleeease → pleease
 _ANY_ARABIC = re.compile("[\u0600-\u06ff]")
+_ANY_DIGIT = re.compile(r"\d")
 _MARK_RUN = re.compile(r"([?!])\1+")  # ؟؟؟ → ?, !!! → !
 _EMOJI_RUN = re.compile(r"([\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])\1+")
 
@@ -118,7 +119,7 @@ def normalize_for_model(text: str) -> str:
         text = _URL.sub(" URL ", text)
     if "0" in text or "9" in text:
         text = _PHONE.sub(" PHONE ", text)
-    if "j" in text or "din" in text or "د" in text:
+    if ("j" in text or "din" in text or "د" in text) and _ANY_DIGIT.search(text):  # an amount has digits
         text = _CURRENCY.sub(lambda m: f" {m.group(1) or m.group(2)} jd ", text)
     if _ANY_ARABIC.search(text):
         text = _ARABIC_ELONGATION.sub(r"\1", fold_arabic(text.replace("؟", "?")))

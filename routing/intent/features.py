@@ -19,8 +19,6 @@ call in 1.9), checked equal to ``TfidfVectorizer.transform`` by the tests.
 """
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
@@ -76,10 +74,10 @@ class Analyzer:
         tokens = normalized.split()
         if self.view != "translit":
             return tokens
-        latin = [token for token in tokens if token.isascii() and token.islower()]
-        if not latin:
+        reading = translit_reading(tokens)
+        if reading == "all":
             return tokens
-        if is_arabizi(latin):
+        if reading == "arabizi":
             return transliterate_tokens(tokens)
         return [token for token in tokens if not token.isascii()]
 
@@ -100,6 +98,15 @@ class Analyzer:
         if self.view == "concept":
             return _word_ngrams(concepts(normalized), self.low, self.high)
         raise ValueError(f"unknown view {self.view!r}")
+
+
+def translit_reading(tokens: list[str]) -> str:
+    """Which words the ``translit`` view reads: ``all`` tokens (no lower-case Latin word),
+    ``arabizi`` (every token, transliterated) or ``arabic`` (the non-ASCII tokens only)."""
+    latin = [token for token in tokens if token.isascii() and token.islower()]
+    if not latin:
+        return "all"
+    return "arabizi" if is_arabizi(latin) else "arabic"
 
 
 def build_vectorizer(view: str, ngrams: tuple[int, int], min_df: int = 1) -> TfidfVectorizer:
@@ -160,8 +167,12 @@ class FastTfidf:
         vocabulary = self.vocabulary
         if not self.analyzer.per_word:
             return [j for j in map(vocabulary.get, self.analyzer(text)) if j is not None]
-        cache, indices = self._word_cache, []
-        for word in self.analyzer.words(text):
+        return self.word_indices(self.analyzer.words(text))
+
+    def word_indices(self, words: list[str]) -> list[int]:
+        """``indices`` of a per-word view, from the words it reads."""
+        vocabulary, cache, indices = self.vocabulary, self._word_cache, []
+        for word in words:
             found = cache.get(word)
             if found is None:
                 found = [j for j in map(vocabulary.get, self.analyzer.word_features(word)) if j is not None]
@@ -194,13 +205,28 @@ class FastTfidf:
 
 @dataclass
 class FastFeatures:
-    """The blocks of a fitted FeatureUnion side by side, as one sparse matrix."""
+    """The blocks of a fitted FeatureUnion side by side, as one sparse matrix.
+
+    ``scores`` reads each message once for all blocks: a token's features in every view that
+    reads tokens alone (its word unigram, ``char_wb``, ``skeleton``, ``translit``) are looked up
+    together in one cache, as columns of the whole matrix; the rest (bigrams, concepts, an Arabizi
+    message's transliteration) are added per message. ``transform`` keeps one block at a time,
+    as scikit-learn, and the tests check both against it.
+    """
 
     blocks: list[FastTfidf]
+    _token_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    _plan: _Plan | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_union(cls, union) -> FastFeatures:
         return cls([FastTfidf.from_vectorizer(vectorizer) for _, vectorizer in union.transformer_list])
+
+    def __getstate__(self) -> dict:
+        return {"blocks": self.blocks}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _token_cache={}, _plan=None)
 
     @property
     def n_features(self) -> int:
@@ -214,32 +240,128 @@ class FastFeatures:
     def transform(self, texts: list[str]) -> sparse.csr_matrix:
         return sparse.hstack([block.transform(texts) for block in self.blocks], format="csr")
 
-    def scores(self, texts: list[str], weights: np.ndarray) -> np.ndarray:
-        """``transform(texts) @ weights``, block by block; for one text, in plain Python."""
-        if len(texts) == 1:
-            return self._scores_of_one(texts[0], weights)[None, :]
-        total = np.zeros((len(texts), weights.shape[1]), dtype=np.float64)
-        for block, offset in zip(self.blocks, self.offsets, strict=True):
-            encoded = block.encode(texts)
-            matrix = sparse.csr_matrix((encoded.values, encoded.columns, encoded.indptr),
-                                       shape=(len(texts), block.n_features))
-            total += matrix @ weights[offset : offset + block.n_features]
-        return total
+    # --- scoring: all blocks in one pass ---
 
-    def _scores_of_one(self, text: str, weights: np.ndarray) -> np.ndarray:
-        # One text: the same arithmetic in plain Python, then one gather and one product; numpy's
-        # and scipy's per-call costs would otherwise be most of the time.
-        columns: list[int] = []
-        values: list[float] = []
-        for block, offset in zip(self.blocks, self.offsets, strict=True):
-            tally = Counter(block.indices(text))
-            if not tally:
-                continue
-            idf = block.idf_list
-            tfidf = [(math.log(count) + 1.0) * idf[j] for j, count in tally.items()]
-            norm = math.sqrt(sum(v * v for v in tfidf))
-            columns.extend(j + offset for j in tally)
-            values.extend(v / norm for v in tfidf)
-        if not columns:
-            return np.zeros(weights.shape[1])
-        return np.asarray(values, dtype=np.float32) @ weights[columns]
+    @property
+    def plan(self) -> _Plan:
+        if self._plan is None:
+            self._plan = _Plan.of(self.blocks, self.offsets)
+        return self._plan
+
+    def pieces(self, text: str) -> list[np.ndarray]:
+        """The column in the whole matrix of every known feature of ``text``, repeated as often
+        as it occurs (``transform(text)``'s non-zero columns before counting), in a few arrays:
+        a message has hundreds of features, and arrays keep them out of Python's loops."""
+        plan, cache = self.plan, self._token_cache
+        tokens = text.split()
+        pieces: list[np.ndarray] = []
+        entries = []
+        for token in tokens:
+            entry = cache.get(token)
+            if entry is None:
+                entry = self._token_entry(token)
+            pieces.append(entry[0])
+            entries.append(entry)
+        extra: list[int] = []
+        if plan.translit is not None:
+            reading = translit_reading(tokens)
+            if reading == "all":
+                pieces.extend(entry[1] for entry in entries)
+            elif reading == "arabic":
+                pieces.extend(entry[1] for token, entry in zip(tokens, entries, strict=True) if not token.isascii())
+            else:
+                block, offset = plan.translit
+                extra.extend(j + offset for j in block.word_indices(transliterate_tokens(tokens)))
+        for block, offset, low, high in plan.word_ngrams:
+            vocabulary = block.vocabulary
+            for n in range(max(low, 2), high + 1):
+                for i in range(len(tokens) - n + 1):
+                    j = vocabulary.get(" ".join(tokens[i : i + n]))
+                    if j is not None:
+                        extra.append(j + offset)
+        for block, offset in plan.whole_text:
+            extra.extend(j + offset for j in block.indices(text))
+        if extra:
+            pieces.append(np.array(extra, dtype=np.int64))
+        return pieces
+
+    def _token_entry(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        plan = self.plan
+        own: list[int] = []
+        for block, offset in plan.unigrams:
+            j = block.vocabulary.get(token)
+            if j is not None:
+                own.append(j + offset)
+        for block, offset in plan.per_token:
+            own.extend(j + offset for j in map(block.vocabulary.get, block.analyzer.word_features(token))
+                       if j is not None)
+        translit: list[int] = []
+        if plan.translit is not None:
+            block, offset = plan.translit
+            translit = [j + offset for j in map(block.vocabulary.get, block.analyzer.word_features(token))
+                        if j is not None]
+        if len(self._token_cache) >= _WORD_CACHE_LIMIT:
+            self._token_cache.clear()
+        entry = (np.array(own, dtype=np.int64), np.array(translit, dtype=np.int64))
+        self._token_cache[token] = entry
+        return entry
+
+    def scores(self, texts: list[str], weights: np.ndarray) -> np.ndarray:
+        """``transform(texts) @ weights``."""
+        pieces: list[np.ndarray] = []
+        per_text: list[int] = []
+        for text in texts:
+            found = self.pieces(text)
+            pieces.extend(found)
+            per_text.append(len(found))
+        if not pieces:
+            return np.zeros((len(texts), weights.shape[1]))
+        columns = np.concatenate(pieces)
+        piece_rows = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        rows = np.repeat(piece_rows, np.fromiter(map(len, pieces), np.int64, len(pieces)))
+        width, n_blocks = self.n_features, len(self.blocks)
+        keys, counts = np.unique(rows * width + columns, return_counts=True)  # sorted: row, then column
+        rows, columns = np.divmod(keys, width)
+        plan = self.plan
+        data = (np.log(counts.astype(np.float32)) + 1.0) * plan.idf[columns]
+        groups = rows * n_blocks + np.searchsorted(plan.starts, columns, side="right") - 1  # (text, block)
+        norms = np.sqrt(np.bincount(groups, weights=data * data, minlength=len(texts) * n_blocks))
+        data = (data / norms[groups]).astype(np.float32)
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+        return sparse.csr_matrix((data, columns, indptr), shape=(len(texts), width)) @ weights
+
+
+@dataclass
+class _Plan:
+    """How ``FastFeatures.columns`` reads each block, worked out once from the analyzers."""
+
+    unigrams: list[tuple[FastTfidf, int]]  # word views whose n-grams start at 1
+    per_token: list[tuple[FastTfidf, int]]  # per-word views that read the tokens
+    translit: tuple[FastTfidf, int] | None
+    word_ngrams: list[tuple[FastTfidf, int, int, int]]  # word views: (block, offset, low, high)
+    whole_text: list[tuple[FastTfidf, int]]  # everything else, through the block's own indices
+    starts: np.ndarray  # the first column of each block
+    idf: np.ndarray  # every block's idf, side by side
+    starts_list: list[int] = field(default_factory=list)
+    idf_list: list[float] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, blocks: list[FastTfidf], offsets: list[int]) -> _Plan:
+        plan = cls([], [], None, [], [], np.asarray(offsets, dtype=np.int64),
+                   np.concatenate([block.idf for block in blocks]).astype(np.float32))
+        plan.starts_list, plan.idf_list = list(offsets), plan.idf.tolist()
+        for block, offset in zip(blocks, offsets, strict=True):
+            view = block.analyzer.view
+            if view == "word":
+                if block.analyzer.low == 1:
+                    plan.unigrams.append((block, offset))
+                if block.analyzer.high >= 2:
+                    plan.word_ngrams.append((block, offset, block.analyzer.low, block.analyzer.high))
+            elif view in ("char_wb", "skeleton"):
+                plan.per_token.append((block, offset))
+            elif view == "translit" and plan.translit is None:
+                plan.translit = (block, offset)
+            else:
+                plan.whole_text.append((block, offset))
+        return plan
