@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from functools import lru_cache
 
 with warnings.catch_warnings():
     # pyarabic 0.6.15 has an invalid "\w" escape in a string literal: a DeprecationWarning
@@ -109,8 +110,24 @@ def normalize_for_model(text: str) -> str:
     amounts in dinars → "<number> jd"; elongations collapsed (Arabic letters to one, Latin to two);
     emojis kept as tokens. Digits inside Latin words are Arabizi letters, so "3ndi" stays whole.
     Linear in the length of the text; callers bound the length.
+
+    No token spans white space, and only a phone number or an amount can be matched across it; a
+    message that can hold neither (no "0", no "962", no digit beside a currency word: four in five)
+    is normalised word by word, each word remembered, with the same result.
     """
     text = unicodedata.normalize("NFKC", clean_for_storage(text))
+    probe = _INVISIBLE.sub("", text).translate(_DIGITS).lower()
+    if "0" in probe or "962" in probe or (_may_hold_amount(probe) and _ANY_DIGIT.search(probe)):
+        return _normalize_nfkc(text)
+    return " ".join(filter(None, map(_normalize_word, text.split())))
+
+
+def _may_hold_amount(text: str) -> bool:
+    return "j" in text or "din" in text or "د" in text
+
+
+def _normalize_nfkc(text: str) -> str:
+    """``normalize_for_model`` of text already cleaned and NFKC-folded."""
     text = _INVISIBLE.sub("", text).translate(_DIGITS).lower()
     # Each pattern needs a character that most messages lack: test for it before searching.
     if "@" in text:
@@ -119,7 +136,7 @@ def normalize_for_model(text: str) -> str:
         text = _URL.sub(" URL ", text)
     if "0" in text or "9" in text:
         text = _PHONE.sub(" PHONE ", text)
-    if ("j" in text or "din" in text or "د" in text) and _ANY_DIGIT.search(text):  # an amount has digits
+    if _may_hold_amount(text) and _ANY_DIGIT.search(text):  # an amount has digits
         text = _CURRENCY.sub(lambda m: f" {m.group(1) or m.group(2)} jd ", text)
     if _ANY_ARABIC.search(text):
         text = _ARABIC_ELONGATION.sub(r"\1", fold_arabic(text.replace("؟", "?")))
@@ -129,6 +146,9 @@ def normalize_for_model(text: str) -> str:
     if "?" in text or "!" in text:
         text = _MARK_RUN.sub(r"\1", text)
     return " ".join(_TOKEN.findall(text))
+
+
+_normalize_word = lru_cache(maxsize=100_000)(_normalize_nfkc)
 
 
 def tokenize_for_model(text: str) -> list[str]:

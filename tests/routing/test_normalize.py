@@ -59,3 +59,26 @@ def test_arabic_folding_equals_pyarabic_on_every_message():
     texts = [row["text"] for row in read_jsonl(DATA_PATH)]
     texts += ["إِنَّ ٱلْقُرْآنَ", "مسؤول", "شاطئ", "مستشفى", "آمنة"]
     assert [fold_arabic(t) for t in texts] == [by_pyarabic(t) for t in texts]
+
+
+SPANNING = [
+    "call me on 079 123 4567 pls", "رقمي ٠٧٨ ١٢٣ ٤٥٦٧", "+962 79 123 4567", "9\u200b62 79 123 4567",
+    "paid 5 jd yesterday", "الفاتورة 12.5 دينار", "jd 7 for 3 days", "٥ دنانير", "10 JOD", "5 د.ا",
+    "07XXXXXXXX", "3ndi mshkle bl net", "wallah 7aram", "hiii\u00a0there", "x\u2028y", "a\u00a8b", "ﷺ ok",
+    "@omar.k www.tawasul.jo/help?x=1 omar@mail.com", "ممممشكلةةةة؟؟؟ 😡😡😡", "\u200f\u202eابc\u200d",
+]
+
+
+def test_word_by_word_normalisation_equals_the_whole_text():
+    """normalize_for_model reads most messages word by word (and remembers words); on every message
+    of the data and on text that a phone number, an amount or odd spacing could join across a
+    space, it must give what normalising the whole text gives."""
+    import unicodedata
+
+    from routing.normalize import _normalize_nfkc, clean_for_storage
+
+    texts = [row["text"] for row in read_jsonl(DATA_PATH)] + SPANNING
+    whole = [_normalize_nfkc(unicodedata.normalize("NFKC", clean_for_storage(t))) for t in texts]
+    assert [normalize_for_model(t) for t in texts] == whole
+    assert normalize_for_model("call me on 079 123 4567 pls") == "call me on PHONE pls"
+    assert normalize_for_model("paid 5 jd yesterday") == "paid 5 jd yesterday"
