@@ -240,7 +240,8 @@ def agent_replied(conversation: Conversation, now: datetime) -> None:
 
 def status_changed(conversation: Conversation, previous: str, now: datetime) -> None:
     """Pending pauses the clock (waiting on the customer), leaving pending resumes it, resolving
-    meets every target and reopening starts a new episode on the current policy."""
+    meets every target and reopening starts a new episode on the current policy. Snoozed does not
+    pause it: the agent set the conversation aside, and the customer is still waiting."""
     status = conversation.status
     if previous == "resolved" and status != "resolved":
         _start_episode(conversation, now, policies().get(conversation.priority))

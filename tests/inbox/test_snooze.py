@@ -98,3 +98,22 @@ def test_the_customer_writing_again_wakes_a_snoozed_conversation(app, client, pe
         again = factories.receive(people.channel_a.id, author="a-9", text="here it is: 4417")
         assert again.conversation_id == got.conversation_id
         assert db.session.get(Conversation, got.conversation_id).status == "open"
+
+
+def test_snoozing_does_not_stop_the_sla_clock_but_pending_does(app, client, people):
+    # Snoozing is the agent setting a conversation aside while the customer still waits for an
+    # answer; only "pending" (waiting on the customer) pauses the clock.
+    with app.app_context():
+        got = factories.receive(people.channel_a.id, text="my line is cut since morning")
+        due = db.session.get(Conversation, got.conversation_id).first_response_due_at
+    assert due is not None
+    login(client, people.agent_a.email)
+    tomorrow = (utcnow() + timedelta(days=1)).date()
+    post(client, f"/conversations/{got.conversation_id}/snooze", {"until": f"{tomorrow}T09:00"})
+    with app.app_context():
+        conversation = db.session.get(Conversation, got.conversation_id)
+        assert conversation.status == "snoozed"
+        assert (conversation.paused_since, conversation.first_response_due_at) == (None, due)
+    post(client, f"/conversations/{got.conversation_id}/status", {"status": "pending"})
+    with app.app_context():
+        assert db.session.get(Conversation, got.conversation_id).paused_since is not None
