@@ -14,8 +14,9 @@ Views of the same tokens, each a block of TF-IDF features:
   the Arabic half of the data teaches Arabizi with the same features; English words give none.
 
 Training fits scikit-learn ``TfidfVectorizer``s with these analyzers; prediction uses
-``FastTfidf``, the same arithmetic without scikit-learn's per-call validation (milliseconds per
-call in 1.9), checked equal to ``TfidfVectorizer.transform`` by the tests.
+``FastTfidf`` per view and ``FastFeatures`` for all of them at once: the same arithmetic without
+scikit-learn's per-call validation (milliseconds per call in 1.9), checked equal to
+``TfidfVectorizer.transform`` by the tests.
 """
 from __future__ import annotations
 
