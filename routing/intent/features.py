@@ -138,7 +138,6 @@ class FastTfidf:
     vocabulary: dict[str, int]
     idf: np.ndarray  # float32, one per feature
     _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
-    _idf_list: list[float] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_vectorizer(cls, vectorizer: TfidfVectorizer) -> FastTfidf:
@@ -150,14 +149,7 @@ class FastTfidf:
         return {"analyzer": self.analyzer, "vocabulary": self.vocabulary, "idf": self.idf}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _word_cache={}, _idf_list=None)
-
-    @property
-    def idf_list(self) -> list[float]:
-        """``idf`` as Python floats, for reading one value at a time."""
-        if self._idf_list is None:
-            self._idf_list = self.idf.tolist()
-        return self._idf_list
+        self.__dict__.update(state, _word_cache={})
 
     @property
     def n_features(self) -> int:
@@ -335,7 +327,7 @@ class FastFeatures:
 
 @dataclass
 class _Plan:
-    """How ``FastFeatures.columns`` reads each block, worked out once from the analyzers."""
+    """How ``FastFeatures.pieces`` reads each block, worked out once from the analyzers."""
 
     unigrams: list[tuple[FastTfidf, int]]  # word views whose n-grams start at 1
     per_token: list[tuple[FastTfidf, int]]  # per-word views that read the tokens
@@ -344,14 +336,11 @@ class _Plan:
     whole_text: list[tuple[FastTfidf, int]]  # everything else, through the block's own indices
     starts: np.ndarray  # the first column of each block
     idf: np.ndarray  # every block's idf, side by side
-    starts_list: list[int] = field(default_factory=list)
-    idf_list: list[float] = field(default_factory=list)
 
     @classmethod
     def of(cls, blocks: list[FastTfidf], offsets: list[int]) -> _Plan:
         plan = cls([], [], None, [], [], np.asarray(offsets, dtype=np.int64),
                    np.concatenate([block.idf for block in blocks]).astype(np.float32))
-        plan.starts_list, plan.idf_list = list(offsets), plan.idf.tolist()
         for block, offset in zip(blocks, offsets, strict=True):
             view = block.analyzer.view
             if view == "word":
