@@ -75,6 +75,21 @@ def _votes(word: str) -> tuple[int, int]:
     return int(arabizi), int(word in _ENGLISH_WORDS)
 
 
+# Of _NOT_WORDS only "\d+\s?[GgKkMm]" can match across white space; without it, every pattern and
+# every word stays inside one space-separated piece.
+_UNIT_AFTER_SPACE = re.compile(r"\d\s[GgKkMm]")
+
+
+def _words_of(text: str) -> list[str]:
+    """The Latin words that tell English from Arabizi."""
+    return [w for w in _latin_words(text) if _LATIN_LETTER.search(w)]
+
+
+@lru_cache(maxsize=65536)
+def _words_of_piece(piece: str) -> tuple[str, ...]:
+    return tuple(_words_of(piece))
+
+
 def is_arabizi(words: list[str]) -> bool:
     """Whether lower-case Latin words read as Arabizi rather than English."""
     arabizi = english = 0
@@ -92,7 +107,10 @@ def detect_language(text: str) -> str:
     if not _LATIN_LETTER.search(text):
         return "ar"  # Arabic script only, or emoji, digits and punctuation: the market's default
     text = fold_digits(text)
-    words = [w for w in _latin_words(text) if _LATIN_LETTER.search(w)]
+    if _UNIT_AFTER_SPACE.search(text):  # "4 G": the one thing that joins across a space
+        words = _words_of(text)
+    else:  # the same words, piece by piece, each piece remembered
+        words = [w for piece in text.split() for w in _words_of_piece(piece)]
     if _ARABIC_LETTER.search(text):
         return "mixed" if words else "ar"
     if not words:
