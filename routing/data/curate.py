@@ -22,6 +22,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -91,21 +92,53 @@ def char_vectors(texts: list[str]) -> sparse.csr_matrix:
         [_folded(text) for text in texts])
 
 
+_BLOCK = 2048  # rows of a similarity product at a time: the whole product would hold ~10^8 values
+
+
+def _pairs_above(left: sparse.csr_matrix, right: sparse.csr_matrix, threshold: float,
+                 upper: bool = False) -> sparse.coo_matrix:
+    """The (i, j) with ``left[i] · right[j] >= threshold`` (only j > i when ``upper``), computed a
+    block of rows at a time so that the many small similarities are never all held at once."""
+    rows, columns, values = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+    right_t = right.T.tocsr()
+    for start in range(0, left.shape[0], _BLOCK):
+        block = (left[start : start + _BLOCK] @ right_t).tocoo()
+        keep = block.data >= threshold
+        if upper:
+            keep &= block.col > block.row + start
+        rows.append(block.row[keep] + start)
+        columns.append(block.col[keep])
+        values.append(block.data[keep])
+    return sparse.coo_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+                             shape=(left.shape[0], right.shape[0]))
+
+
+@lru_cache(maxsize=2)
+def _similar(texts: tuple[str, ...], threshold: float = 0.5) -> sparse.coo_matrix:
+    """Pairs i < j of ``texts`` at character 3–5-gram cosine ``threshold`` or above; remembered,
+    because ``check`` and the tests ask for both the near-duplicates and the groups."""
+    vectors = char_vectors(list(texts))
+    return _pairs_above(vectors, vectors, threshold, upper=True)
+
+
 def paraphrase_groups(rows: list[dict], threshold: float = 0.6, cross_threshold: float = 0.7) -> np.ndarray:
     """A group id per row. Joined: character 3–5-gram cosine ≥ ``threshold``; Arabic/Arabizi pairs
     whose consonant skeletons (routing.intent.skeleton) have character 3–5-gram cosine ≥
     ``cross_threshold``; code-mixed/English pairs sharing at least two Latin words and at least
     half of the Latin words of the longer one."""
     texts = [row["text"] for row in rows]
-    vectors = char_vectors(texts)
-    graph = sparse.csr_matrix((vectors @ vectors.T) >= threshold, dtype=np.int8)
+    close = _similar(tuple(texts), min(threshold, 0.5))
+    keep = close.data >= threshold
+    graph = sparse.coo_matrix((np.ones(keep.sum(), dtype=np.int8), (close.row[keep], close.col[keep])),
+                              shape=(len(rows), len(rows))).tocsr()
     langs = np.array([row["lang"] for row in rows])
     skeletons = [skeleton(normalize_for_model(text)) for text in texts]
     skeleton_vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(
-        skeletons)
-    pairs = np.outer(langs == "ar", langs == "arabizi")
-    pairs = sparse.csr_matrix(pairs | pairs.T, dtype=np.int8)
-    cross = (skeleton_vectors @ skeleton_vectors.T).multiply(pairs) >= cross_threshold
+        skeletons).tocsr()
+    arabic, arabizi = np.flatnonzero(langs == "ar"), np.flatnonzero(langs == "arabizi")
+    across = _pairs_above(skeleton_vectors[arabic], skeleton_vectors[arabizi], cross_threshold)
+    cross = sparse.coo_matrix((np.ones(across.nnz, dtype=np.int8), (arabic[across.row], arabizi[across.col])),
+                              shape=(len(rows), len(rows)))
     words = [set(_LATIN_WORD.findall(text.lower())) for text in texts]
     english = defaultdict(list)
     for j in np.flatnonzero(langs == "en"):
@@ -116,7 +149,7 @@ def paraphrase_groups(rows: list[dict], threshold: float = 0.6, cross_threshold:
         for j, count in Counter(j for word in words[i] for j in english[word]).items():
             if count >= 2 and count >= 0.5 * max(len(words[i]), len(words[j])):
                 shared[i, j] = shared[j, i] = 1
-    graph = graph + sparse.csr_matrix(cross, dtype=np.int8) + shared.tocsr()
+    graph = graph + cross.tocsr() + shared.tocsr()
     return connected_components(graph, directed=False)[1]
 
 
@@ -167,8 +200,7 @@ def near_duplicates(rows: list[dict]) -> dict:
     """Exact duplicates after folding, and the character 3–5-gram TF-IDF cosine of every pair."""
     texts = [row["text"] for row in rows]
     folded = Counter(_folded(text) for text in texts)
-    vectors = char_vectors(texts)
-    similarity = sparse.triu(vectors @ vectors.T, k=1).tocoo()
+    similarity = _similar(tuple(texts), 0.5)  # every pair at 0.5 or above: all that is counted here
     pairs = len(rows) * (len(rows) - 1) // 2
     values = similarity.data
     top = np.argsort(-values)[:5]
