@@ -62,10 +62,6 @@ _ENGLISH_WORDS = frozenset(
 )
 
 
-def _latin_words(text: str) -> list[str]:
-    return _LATIN_WORD.findall(_NOT_WORDS.sub(" ", text).lower())
-
-
 @lru_cache(maxsize=65536)
 def _votes(word: str) -> tuple[int, int]:
     """(1 if ``word`` reads as Arabizi, 1 if it is a common English word): a few regexes per word,
@@ -82,7 +78,7 @@ _UNIT_AFTER_SPACE = re.compile(r"\d\s[GgKkMm]")
 
 def _words_of(text: str) -> list[str]:
     """The Latin words that tell English from Arabizi."""
-    return [w for w in _latin_words(text) if _LATIN_LETTER.search(w)]
+    return [w for w in _LATIN_WORD.findall(_NOT_WORDS.sub(" ", text).lower()) if _LATIN_LETTER.search(w)]
 
 
 @lru_cache(maxsize=65536)

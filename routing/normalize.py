@@ -116,9 +116,9 @@ def normalize_for_model(text: str) -> str:
     is normalised word by word, each word remembered, with the same result.
     """
     text = unicodedata.normalize("NFKC", clean_for_storage(text))
-    probe = _INVISIBLE.sub("", text).translate(_DIGITS).lower()
-    if "0" in probe or "962" in probe or (_may_hold_amount(probe) and _ANY_DIGIT.search(probe)):
-        return _normalize_nfkc(text)
+    text = _INVISIBLE.sub("", text).translate(_DIGITS).lower()  # none of these makes white space
+    if "0" in text or "962" in text or (_may_hold_amount(text) and _ANY_DIGIT.search(text)):
+        return _normalize_folded(text)
     return " ".join(filter(None, map(_normalize_word, text.split())))
 
 
@@ -126,9 +126,9 @@ def _may_hold_amount(text: str) -> bool:
     return "j" in text or "din" in text or "د" in text
 
 
-def _normalize_nfkc(text: str) -> str:
-    """``normalize_for_model`` of text already cleaned and NFKC-folded."""
-    text = _INVISIBLE.sub("", text).translate(_DIGITS).lower()
+def _normalize_folded(text: str) -> str:
+    """``normalize_for_model`` of text already cleaned, NFKC-folded, stripped of invisible
+    characters, with ASCII digits and lower-cased."""
     # Each pattern needs a character that most messages lack: test for it before searching.
     if "@" in text:
         text = _MENTION.sub(" MENTION ", _EMAIL.sub(" EMAIL ", text))
@@ -148,7 +148,7 @@ def _normalize_nfkc(text: str) -> str:
     return " ".join(_TOKEN.findall(text))
 
 
-_normalize_word = lru_cache(maxsize=100_000)(_normalize_nfkc)
+_normalize_word = lru_cache(maxsize=100_000)(_normalize_folded)
 
 
 def tokenize_for_model(text: str) -> list[str]:
