@@ -15,6 +15,7 @@ from inbox.services import (
     channels,
     directory,
     model_versions,
+    routing_decisions,
     routing_rules,
     routing_settings,
     rule_form,
@@ -350,7 +351,7 @@ def dry_run():
         draft = None
         if form.get("rule", "").strip():
             draft = routing_rules.parse_rule(routing_rules.parse_json(form["rule"]))
-        trial = routing_rules.dry_run(
+        trial = routing_decisions.dry_run(
             form.get("text", ""), int(form["channel_id"]) if form.get("channel_id", "").isdigit() else None,
             form.get("public") == "1", agents.parse_names(form.get("customer_tags", "")),
             {"inside": True, "outside": False}.get(form.get("business_hours", "")), draft=draft)

@@ -1,6 +1,7 @@
 """Where a job goes: rq (JSON serializer, timeout, Retry) or the in-process runner."""
 from __future__ import annotations
 
+import importlib
 import logging
 import queue
 import threading
@@ -162,26 +163,41 @@ def backend() -> RqBackend | InProcessRunner:
     return current_app.extensions["tawasul_jobs"]
 
 
-def enqueue(func: Callable[..., Any], *args: Any, timeout: float | None = None) -> None:
-    """Queue ``func(*args)``; call only after the transaction that made the work has committed.
+Job = Callable[..., Any] | str
+TASKS_MODULE = "inbox.jobs.tasks"
+
+
+def task(job: Job) -> Callable[..., Any]:
+    """The job function ``job`` is, or names in inbox/jobs/tasks.py. Services queue jobs by name:
+    the job functions call services, so a service that imported them would import itself."""
+    if callable(job):
+        return job
+    func = getattr(importlib.import_module(TASKS_MODULE), job, None)
+    if not callable(func) or getattr(func, "__module__", None) != TASKS_MODULE:  # not what tasks imports
+        raise ValueError(f"no job named {job!r} in {TASKS_MODULE}")
+    return func
+
+
+def enqueue(job: Job, *args: Any, timeout: float | None = None) -> None:
+    """Queue ``job(*args)``; call only after the transaction that made the work has committed.
     ``timeout`` (seconds) replaces JOB_TIMEOUT_SECONDS for a job known to take longer."""
-    backend().enqueue(func, *args, timeout=timeout)
+    backend().enqueue(task(job), *args, timeout=timeout)
 
 
-def enqueue_in(seconds: float, func: Callable[..., Any], *args: Any) -> None:
-    backend().enqueue_in(seconds, func, *args)
+def enqueue_in(seconds: float, job: Job, *args: Any) -> None:
+    backend().enqueue_in(seconds, task(job), *args)
 
 
 def waiting() -> int:
     return backend().waiting()
 
 
-def kick(func: Callable[..., Any]) -> None:
-    """Queue ``func()`` unless a call to it is queued and not yet started: work that drains a
+def kick(job: Job) -> None:
+    """Queue ``job()`` unless a call to it is queued and not yet started: work that drains a
     backlog (ingest) runs as a few long jobs, not one job per webhook. The job calls
-    ``kicked(func)`` first thing, so work stored after that point kicks a new job."""
-    backend().kick(func)
+    ``kicked(job)`` first thing, so work stored after that point kicks a new job."""
+    backend().kick(task(job))
 
 
-def kicked(func: Callable[..., Any]) -> None:
-    backend().kicked(func)
+def kicked(job: Job) -> None:
+    backend().kicked(task(job))

@@ -22,11 +22,13 @@ from sqlalchemy import func, or_, select, update
 from inbox import realtime
 from inbox.db import among
 from inbox.extensions import db
+from inbox.jobs.queue import kick as kick_job
 from inbox.models import Conversation, ConversationEvent, Tag, Team, User
 from inbox.models.base import utcnow
 from inbox.models.conversation import ACTIVE_STATUSES, conversation_tags
 from inbox.models.user import PRESENCES, team_members
 from inbox.services import routing_settings
+from inbox.services.conversations import get_conversation
 from inbox.services.errors import Forbidden, InvalidInput, NotFound
 from routing import assignment as choosing
 from routing.assignment import Agent, Need
@@ -250,9 +252,6 @@ def _assign(conversation: Conversation, agent_id: int, actor: User | None, why: 
 # ---- manual: claim, transfer, presence --------------------------------------------------------
 
 def _visible(user: User, conversation_id: int) -> Conversation:
-    # Imported here: conversations -> jobs.tasks -> ingest -> classification -> conversations.
-    from inbox.services.conversations import get_conversation
-
     return get_conversation(user, conversation_id)
 
 
@@ -396,10 +395,7 @@ def announce_presence(user_ids: list[int]) -> None:
 
 
 def kick() -> None:
-    from inbox.jobs import tasks
-    from inbox.jobs.queue import kick as kick_job
-
-    kick_job(tasks.assign_waiting)
+    kick_job("assign_waiting")
 
 
 def get_team(team_id: int) -> Team:

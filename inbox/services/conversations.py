@@ -13,7 +13,7 @@ from connectors.registry import connector_class
 from connectors.text_length import code_points, x_weighted
 from inbox import realtime
 from inbox.extensions import db
-from inbox.jobs import enqueue, tasks
+from inbox.jobs import enqueue
 from inbox.models import Conversation, ConversationEvent, Message, User
 from inbox.models.base import utcnow
 from inbox.models.conversation import PREVIEW_LENGTH
@@ -229,7 +229,7 @@ def reply(user: User, conversation_id: int, text: str, client_token: str | None 
         return db.session.scalar(select(Message).where(Message.idempotency_key == key))
     realtime.message_created(message)
     realtime.conversation_updated(conversation)
-    enqueue(tasks.deliver_message, message.id)
+    enqueue("deliver_message", message.id)
     return message
 
 
@@ -244,7 +244,7 @@ def retry_message(user: User, message_id: int) -> Message:
     message.state, message.error = "queued", None
     db.session.commit()
     realtime.message_updated(message)
-    enqueue(tasks.deliver_message, message.id)
+    enqueue("deliver_message", message.id)
     return message
 
 

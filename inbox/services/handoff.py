@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inbox import realtime
 from inbox.extensions import db
-from inbox.jobs import enqueue, tasks
+from inbox.jobs import enqueue
 from inbox.models import Conversation, ConversationEvent, Identity, Message, User
 from inbox.models.base import utcnow
 from inbox.models.conversation import ACTIVE_STATUSES, PREVIEW_LENGTH
@@ -115,8 +115,8 @@ def start(user: User, conversation_id: int, public_text: str, private_text: str,
     ])
     for event in events:
         realtime.event_recorded(event)
-    enqueue(tasks.deliver_message, public_message.id)
-    enqueue(tasks.deliver_message, private_message.id)
+    enqueue("deliver_message", public_message.id)
+    enqueue("deliver_message", private_message.id)
     return Handoff(public_message, private_message)
 
 

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from inbox.extensions import db
+from inbox.jobs import enqueue
 from inbox.models import AuditLog, IntentLabel, ModelVersion, User
 from inbox.models.base import utcnow
 from inbox.services import classification
@@ -44,8 +45,6 @@ def labelled_conversations() -> int:
 def request_training(actor: User, *, activate: bool = True, notes: str | None = None) -> ModelVersion:
     """An admin's "Retrain": a version in state ``training`` now, the training as a job (which
     may take a minute). Refused while another training is under way."""
-    from inbox.jobs import enqueue, tasks  # tasks imports this module
-
     stale_before = utcnow() - TRAINING_STALE_AFTER
     running = db.session.scalar(select(ModelVersion).where(
         ModelVersion.status == "training", ModelVersion.created_at > stale_before))
@@ -60,7 +59,7 @@ def request_training(actor: User, *, activate: bool = True, notes: str | None = 
     db.session.add(AuditLog(actor_id=actor.id, action="model.training_requested", target_type="model_version",
                             target_id=version.id, data={"activate": activate}))
     db.session.commit()
-    enqueue(tasks.train_intent_model, version.id, activate,
+    enqueue("train_intent_model", version.id, activate,
             timeout=current_app.config["TRAINING_JOB_TIMEOUT_SECONDS"])
     return version
 

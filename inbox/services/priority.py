@@ -11,6 +11,7 @@ from inbox.extensions import db
 from inbox.models import Conversation, ConversationEvent, User
 from inbox.models.conversation import ACTIVE_STATUSES
 from inbox.services import sla
+from inbox.services.conversations import get_conversation
 from inbox.services.errors import InvalidInput
 from routing.sla import PRIORITIES
 
@@ -27,8 +28,6 @@ def set_priority(user: User, conversation_id: int, priority: int) -> Conversatio
     """Set the priority of a conversation the user may see (NotFound otherwise, as for every
     conversation action) and re-time its SLA; announced after the commit. The same priority
     again changes nothing."""
-    from inbox.services.conversations import get_conversation  # conversations -> jobs -> ingest
-
     priority = parse(priority)
     conversation = get_conversation(user, conversation_id)
     if conversation.priority == priority:

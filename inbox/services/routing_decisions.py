@@ -19,7 +19,7 @@ tags, the "assigned" events and the auto-replies (stored queued, in the same tra
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,12 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from inbox.db import among, bulk_insert, insert_returning_ids
 from inbox.extensions import db
-from inbox.models import CannedResponse, Conversation, ConversationEvent, Customer, Message, Tag
+from inbox.jobs import enqueue
+from inbox.models import CannedResponse, Channel, Conversation, ConversationEvent, Customer, Message, Tag
 from inbox.models.base import utcnow
 from inbox.models.conversation import conversation_tags
 from inbox.payloads import message_fields
 from inbox.realtime import Announcement, message_announcement
 from inbox.services import assignment, classification, routing_rules, routing_settings
+from inbox.services.errors import InvalidInput
+from routing.intent import MAX_CHARS
 from routing.rules import Decision, Facts, Rule, evaluate
 from routing.sla import BusinessHours, is_open
 
@@ -222,7 +225,55 @@ def _auto_replies(threads: list, now) -> list[Announcement]:
 
 def after_commit() -> None:
     """Queue the sending of the auto-replies the committed transaction stored."""
-    from inbox.jobs import enqueue, tasks
-
     for message_id in db.session.info.pop(_AUTO_REPLIES, []):
-        enqueue(tasks.deliver_message, message_id)
+        enqueue("deliver_message", message_id)
+
+# ---- dry-run ---------------------------------------------------------------------------------
+
+MAX_SAMPLE_CHARS = 4000  # an admin's pasted sample; the classifier reads its first MAX_CHARS
+
+
+@dataclass(frozen=True)
+class DryRun:
+    facts: Facts
+    decision: Decision
+    team_id: int | None  # where it would wait (the rules' team, else the channel's)
+    assignment: dict[str, Any] | None  # routing.assignment.Choice.to_dict(), None in triage/noise
+
+
+def dry_run(text: str, channel_id: int | None, is_public: bool, customer_tags: list[str],
+            business_hours: bool | None = None, draft: Rule | None = None) -> DryRun:
+    """What would happen to a customer's message: the classifier's guess with the active model,
+    every rule's trace, the triage outcome and the agent assignment would pick now. Nothing is
+    written. ``business_hours`` tries the message inside (True) or outside (False) the desk's
+    hours, None as of now. ``draft`` (a rule being edited) is tried in place of the saved rule of
+    its id, or last when it is new."""
+    text = (text or "").strip()[:MAX_SAMPLE_CHARS]
+    if not text:
+        raise InvalidInput("paste a customer's message to try the rules on")
+    channel = db.session.get(Channel, channel_id) if channel_id else None
+    if channel_id and channel is None:
+        raise InvalidInput("unknown channel")
+    [prediction], version_id = classification.classify_texts([text[:MAX_CHARS]])
+    rules = list(routing_rules.active_rules())
+    if draft is not None:
+        at = next((i for i, r in enumerate(rules) if r.id == draft.id and draft.id is not None), None)
+        if at is None:
+            rules.append(draft)
+        else:
+            rules[at] = draft
+    settings = routing_settings.get()
+    facts = facts_for(
+        text=text, channel=channel, is_public=is_public, prediction=prediction, version_id=version_id,
+        customer_tags=frozenset(t.strip() for t in customer_tags if t.strip()),
+        in_business_hours=in_business_hours() if business_hours is None else business_hours)
+    decision = adjust(evaluate(rules, facts, triage_below=settings.triage_below), version_id)
+    team_id = decision.team_id or (channel.team_id if channel else None)
+    choice = None
+    if not decision.triage and not decision.noise and team_id:
+        choice = assignment.preview(team_id=team_id, is_public=is_public, intent=decision.intent,
+                                    language=prediction.lang, sentiment=prediction.sentiment,
+                                    priority=decision.priority or (1 if prediction.urgent else 2),
+                                    tags=decision.tags, preferred_agent_id=decision.assignee_id)
+    return DryRun(facts, decision, None if decision.triage or decision.noise else team_id, choice)
+

@@ -1,26 +1,23 @@
-"""Admin routing rules: list, save, order, enable, delete (each audited), the enabled rules
-ingest applies (cached a few seconds per process), and the dry-run of the admin screen (the
-form that builds a rule row by row is ``inbox.services.rule_form``)."""
+"""Admin routing rules: list, save, order, enable, delete (each audited), and the enabled rules
+ingest applies (cached a few seconds per process). The dry-run of the admin screen runs ingest's
+own decision code (``inbox.services.routing_decisions.dry_run``); the form that builds a rule row
+by row is ``inbox.services.rule_form``."""
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from inbox.extensions import db
-from inbox.models import AuditLog, Channel, RoutingRule, User
-from inbox.services import classification, routing_settings
+from inbox.models import AuditLog, RoutingRule, User
 from inbox.services.errors import InvalidInput, NotFound
-from routing.intent import MAX_CHARS
-from routing.rules import Decision, Facts, Rule, evaluate
+from routing.rules import Rule
 
 CACHE_SECONDS = 5.0
 MAX_RULES = 500
-MAX_SAMPLE_CHARS = 4000
 _CACHE = "tawasul_routing_rules"
 
 
@@ -132,52 +129,4 @@ def _audit(actor: User, action: str, row: RoutingRule, data: dict[str, Any] | No
                             data=data or {}))
     db.session.commit()
     forget()
-
-
-# ---- dry-run ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DryRun:
-    facts: Facts
-    decision: Decision
-    team_id: int | None  # where it would wait (the rules' team, else the channel's)
-    assignment: dict[str, Any] | None  # routing.assignment.Choice.to_dict(), None in triage/noise
-
-
-def dry_run(text: str, channel_id: int | None, is_public: bool, customer_tags: list[str],
-            in_business_hours: bool | None = None, draft: Rule | None = None) -> DryRun:
-    """What would happen to a customer's message: the classifier's guess with the active model,
-    every rule's trace, the triage outcome and the agent assignment would pick now. Nothing is
-    written. ``draft`` (a rule being edited) is tried in place of the saved rule of its id, or
-    last when it is new."""
-    from inbox.services import assignment, routing_decisions  # ingest's path: the same code
-
-    text = (text or "").strip()[:MAX_SAMPLE_CHARS]
-    if not text:
-        raise InvalidInput("paste a customer's message to try the rules on")
-    channel = db.session.get(Channel, channel_id) if channel_id else None
-    if channel_id and channel is None:
-        raise InvalidInput("unknown channel")
-    [prediction], version_id = classification.classify_texts([text[:MAX_CHARS]])
-    rules = list(active_rules())
-    if draft is not None:
-        at = next((i for i, r in enumerate(rules) if r.id == draft.id and draft.id is not None), None)
-        if at is None:
-            rules.append(draft)
-        else:
-            rules[at] = draft
-    settings = routing_settings.get()
-    facts = routing_decisions.facts_for(
-        text=text, channel=channel, is_public=is_public, prediction=prediction, version_id=version_id,
-        customer_tags=frozenset(t.strip() for t in customer_tags if t.strip()),
-        in_business_hours=routing_decisions.in_business_hours() if in_business_hours is None else in_business_hours)
-    decision = routing_decisions.adjust(evaluate(rules, facts, triage_below=settings.triage_below), version_id)
-    team_id = decision.team_id or (channel.team_id if channel else None)
-    choice = None
-    if not decision.triage and not decision.noise and team_id:
-        choice = assignment.preview(team_id=team_id, is_public=is_public, intent=decision.intent,
-                                    language=prediction.lang, sentiment=prediction.sentiment,
-                                    priority=decision.priority or (1 if prediction.urgent else 2),
-                                    tags=decision.tags, preferred_agent_id=decision.assignee_id)
-    return DryRun(facts, decision, None if decision.triage or decision.noise else team_id, choice)
 

@@ -64,3 +64,24 @@ def test_polled_channels_are_due_once_per_interval(ctx):
     last_run.update(dict.fromkeys(due, 100.0))
     assert due_channels(last_run, now=100.5) == []
     assert sorted(due_channels(last_run, now=101.0)) == sorted(due)
+
+
+def test_services_queue_jobs_by_name_and_a_wrong_name_is_refused_at_once(app, monkeypatch):
+    """Services name their jobs (the job functions import the services); the name resolves to
+    the function in inbox/jobs/tasks.py before anything is queued, and a misspelt one raises
+    where it was written instead of failing later in a worker."""
+    import pytest
+
+    from inbox.jobs import queue, tasks
+
+    queued = []
+    monkeypatch.setattr(jobs(app), "enqueue", lambda func, *args, timeout=None: queued.append((func, args)))
+    with app.app_context():
+        queue.enqueue("deliver_message", 41)
+        with pytest.raises(ValueError, match="no job named 'deliver_mesage'"):
+            queue.enqueue("deliver_mesage", 42)
+        with pytest.raises(ValueError, match="no job named 'time'"):
+            queue.kick("time")  # a module tasks imports is not a job
+        with pytest.raises(ValueError, match="no job named 'enqueue'"):
+            queue.enqueue("enqueue")  # nor a function it imports
+    assert queued == [(tasks.deliver_message, (41,))]

@@ -143,9 +143,10 @@ def test_an_admin_retrains_from_the_models_screen_and_rolls_back(app, client, pe
 
 def test_only_one_training_at_a_time(ctx, monkeypatch):
     from inbox.jobs import tasks
+    from inbox.jobs.queue import backend
 
     queued = []
-    monkeypatch.setattr("inbox.jobs.enqueue", lambda func, *args, **options: queued.append((func, args)))
+    monkeypatch.setattr(backend(), "enqueue", lambda func, *args, **options: queued.append((func, args)))
     admin = factories.user("admin@example.com", role="admin")
     lost = ModelVersion(status="training", created_at=utcnow() - timedelta(hours=1))  # its worker died
     db.session.add(lost)
