@@ -25,6 +25,7 @@ def test_classify_without_a_model_answers_no_label(runner):
     assert row["id"] == 1 and row["intent"] is None and row["confidence"] == 0.0
 
 
+@pytest.mark.trains
 def test_train_then_classify_and_evaluate(runner, tmp_path):
     trained = runner.invoke(args=["routing", "train", "--no-select"])
     assert trained.exit_code == 0, trained.output

@@ -7,7 +7,8 @@ and one for agents and their load per batch, never one per message. It sets the 
 team, priority, assignee, triage and noise, and merges the rules' outcome into ``thread.decision``
 (kept on the created/reopened event). ``record`` runs once the conversations have ids: their
 tags, the "assigned" events and the auto-replies (stored queued, in the same transaction);
-``after_commit`` queues the auto-replies' sending.
+``after_commit`` queues the auto-replies' sending. ``dry_run`` takes the same steps for an
+admin's pasted sample (the rules screen) and writes nothing.
 
 * Triage: an intent below the admin's threshold goes to triage with no team, so it never waits in
   a wrong team's queue; supervisors move it out by choosing a team. With no active model there is
