@@ -17,6 +17,17 @@ from inbox.services.errors import InvalidInput
 users_cli = AppGroup("users", help="Manage user accounts.")
 
 
+def require_schema() -> None:
+    """A clear error, not a traceback, when the database has no tables yet (a fresh instance
+    that neither ran `flask db upgrade` nor started the embedded app, which upgrades itself)."""
+    from sqlalchemy import inspect
+
+    from inbox.extensions import db
+
+    if not inspect(db.engine).has_table("users"):
+        raise click.ClickException("the database has no tables yet: run `flask --app app db upgrade` first")
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
@@ -26,6 +37,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.password_option(help="Prompted for when omitted.")
 def create_user(email, role, name, language, teams, password):
     """Create a user who can sign in at once."""
+    require_schema()
     try:
         user = users.create_user(email, password, role=role, name=name, language=language, team_names=list(teams))
     except InvalidInput as exc:
@@ -37,6 +49,7 @@ def create_user(email, role, name, language, teams, password):
 @with_appcontext
 def seed_demo():
     """Create the demo accounts and channel (only if there are no users yet)."""
+    require_schema()
     created = seed.seed_demo(current_app.config["DEMO_INTERVAL_SECONDS"])
     click.echo("demo data created" if created else "users exist already: nothing seeded")
 
@@ -94,6 +107,7 @@ def train_model(select, activate, agent_labels, notes):
     from inbox.services import classification, model_versions
     from routing.cli_support import summary_lines
 
+    require_schema()
     version = model_versions.train_new_version(select_config=select, activate=activate, with_labels=agent_labels,
                                                notes=notes)
     if version.status != "ready":

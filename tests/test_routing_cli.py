@@ -48,3 +48,15 @@ def test_train_then_classify_and_evaluate(runner, tmp_path):
 def test_an_unreadable_line_exits_2(runner):
     result = runner.invoke(args=["routing", "classify", "--jsonl", "-"], input="not json\n")
     assert result.exit_code == 2 and "line 1" in result.output
+
+
+@pytest.mark.parametrize("args", [["routing", "train", "--no-select"], ["seed-demo"],
+                                  ["users", "create", "boss@operator.jo", "--password", "a long password 1"]])
+def test_a_command_on_a_database_without_tables_says_to_upgrade_it(tmp_path, args):
+    """A fresh instance that never ran `db upgrade`: one clear line, not an SQL traceback."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+                      "SECRET_KEY": "k", "INTENT_MODEL_DIR": str(tmp_path / "models")})
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert "no tables yet: run `flask --app app db upgrade` first" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "models").exists()
