@@ -251,14 +251,10 @@ def _assign(conversation: Conversation, agent_id: int, actor: User | None, why: 
 
 # ---- manual: claim, transfer, presence --------------------------------------------------------
 
-def _visible(user: User, conversation_id: int) -> Conversation:
-    return get_conversation(user, conversation_id)
-
-
 def claim(user: User, conversation_id: int) -> Conversation:
     """The user takes the conversation. Agents: one of their teams' (a triaged conversation has
     no team: supervisors move it out first). Capacity does not bind a claim."""
-    conversation = _visible(user, conversation_id)
+    conversation = get_conversation(user, conversation_id)
     if not user.sees_all_teams and conversation.team_id not in user.team_ids:
         raise Forbidden("only a conversation of your team can be claimed")
     if conversation.assignee_id == user.id:
@@ -275,7 +271,7 @@ def transfer(user: User, conversation_id: int, *, agent_id: int | None = None,
              team_id: int | None = None) -> Conversation:
     """To an agent (who takes it, whatever their load) or to a team (its queue, where assignment
     picks an agent; out of triage). Agents transfer only their teams' conversations, or their own."""
-    conversation = _visible(user, conversation_id)
+    conversation = get_conversation(user, conversation_id)
     if not user.sees_all_teams and conversation.team_id not in user.team_ids and conversation.assignee_id != user.id:
         raise Forbidden("only a conversation of your team can be transferred")
     if (agent_id is None) == (team_id is None):

@@ -2,6 +2,8 @@
 import threading
 import time
 
+import pytest
+
 from inbox.jobs.schedule import due_channels
 from tests import factories
 from tests.conftest import jobs
@@ -70,8 +72,6 @@ def test_services_queue_jobs_by_name_and_a_wrong_name_is_refused_at_once(app, mo
     """Services name their jobs (the job functions import the services); the name resolves to
     the function in inbox/jobs/tasks.py before anything is queued, and a misspelt one raises
     where it was written instead of failing later in a worker."""
-    import pytest
-
     from inbox.jobs import queue, tasks
 
     queued = []
