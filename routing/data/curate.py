@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from routing.intent import similarity
 from routing.intent.data import DATA_PATH, id_number, read_jsonl, write_data
 from routing.intent.skeleton import skeleton
 from routing.labels import INTENTS, LANGUAGES
@@ -87,30 +86,8 @@ def _folded(text: str) -> str:
 
 
 def char_vectors(texts: list[str]) -> sparse.csr_matrix:
-    """Character 3–5-gram TF-IDF (``char_wb``, sublinear tf), l2-normalised rows."""
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(
-        [_folded(text) for text in texts])
-
-
-_BLOCK = 2048  # rows of a similarity product at a time: the whole product would hold ~10^8 values
-
-
-def _pairs_above(left: sparse.csr_matrix, right: sparse.csr_matrix, threshold: float,
-                 upper: bool = False) -> sparse.coo_matrix:
-    """The (i, j) with ``left[i] · right[j] >= threshold`` (only j > i when ``upper``), computed a
-    block of rows at a time so that the many small similarities are never all held at once."""
-    rows, columns, values = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
-    right_t = right.T.tocsr()
-    for start in range(0, left.shape[0], _BLOCK):
-        block = (left[start : start + _BLOCK] @ right_t).tocoo()
-        keep = block.data >= threshold
-        if upper:
-            keep &= block.col > block.row + start
-        rows.append(block.row[keep] + start)
-        columns.append(block.col[keep])
-        values.append(block.data[keep])
-    return sparse.coo_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
-                             shape=(left.shape[0], right.shape[0]))
+    """Character 3–5-gram TF-IDF of the folded texts (routing.intent.similarity)."""
+    return similarity.char_vectors([_folded(text) for text in texts])
 
 
 @lru_cache(maxsize=2)
@@ -118,7 +95,7 @@ def _similar(texts: tuple[str, ...], threshold: float = 0.5) -> sparse.coo_matri
     """Pairs i < j of ``texts`` at character 3–5-gram cosine ``threshold`` or above; remembered,
     because ``check`` and the tests ask for both the near-duplicates and the groups."""
     vectors = char_vectors(list(texts))
-    return _pairs_above(vectors, vectors, threshold, upper=True)
+    return similarity.pairs_above(vectors, vectors, threshold, upper=True)
 
 
 def paraphrase_groups(rows: list[dict], threshold: float = 0.6, cross_threshold: float = 0.7) -> np.ndarray:
@@ -129,28 +106,23 @@ def paraphrase_groups(rows: list[dict], threshold: float = 0.6, cross_threshold:
     texts = [row["text"] for row in rows]
     close = _similar(tuple(texts), min(threshold, 0.5))
     keep = close.data >= threshold
-    graph = sparse.coo_matrix((np.ones(keep.sum(), dtype=np.int8), (close.row[keep], close.col[keep])),
-                              shape=(len(rows), len(rows))).tocsr()
+    close = sparse.coo_matrix((close.data[keep], (close.row[keep], close.col[keep])), shape=close.shape)
     langs = np.array([row["lang"] for row in rows])
-    skeletons = [skeleton(normalize_for_model(text)) for text in texts]
-    skeleton_vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(
-        skeletons).tocsr()
+    skeleton_vectors = similarity.char_vectors([skeleton(normalize_for_model(text)) for text in texts])
     arabic, arabizi = np.flatnonzero(langs == "ar"), np.flatnonzero(langs == "arabizi")
-    across = _pairs_above(skeleton_vectors[arabic], skeleton_vectors[arabizi], cross_threshold)
-    cross = sparse.coo_matrix((np.ones(across.nnz, dtype=np.int8), (arabic[across.row], arabizi[across.col])),
-                              shape=(len(rows), len(rows)))
+    across = similarity.pairs_above(skeleton_vectors[arabic], skeleton_vectors[arabizi], cross_threshold)
+    cross = sparse.coo_matrix((across.data, (arabic[across.row], arabizi[across.col])), shape=close.shape)
     words = [set(_LATIN_WORD.findall(text.lower())) for text in texts]
     english = defaultdict(list)
     for j in np.flatnonzero(langs == "en"):
         for word in words[j]:
             english[word].append(j)
-    shared = sparse.lil_matrix((len(rows), len(rows)), dtype=np.int8)
-    for i in np.flatnonzero(langs == "mixed"):
-        for j, count in Counter(j for word in words[i] for j in english[word]).items():
-            if count >= 2 and count >= 0.5 * max(len(words[i]), len(words[j])):
-                shared[i, j] = shared[j, i] = 1
-    graph = graph + cross.tocsr() + shared.tocsr()
-    return connected_components(graph, directed=False)[1]
+    shared = [(i, j) for i in np.flatnonzero(langs == "mixed")
+              for j, count in Counter(j for word in words[i] for j in english[word]).items()
+              if count >= 2 and count >= 0.5 * max(len(words[i]), len(words[j]))]
+    sharing = sparse.coo_matrix((np.ones(len(shared)), ([i for i, _ in shared], [j for _, j in shared])),
+                                shape=close.shape)
+    return similarity.groups(len(rows), close, cross, sharing)
 
 
 def assign_split(rows: list[dict], seed: int = SEED) -> tuple[list[dict], list[str]]:

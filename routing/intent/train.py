@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
@@ -27,6 +25,7 @@ from routing.intent.data import data_hash
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
 from routing.intent.model import IntentModel
+from routing.intent.similarity import paraphrase_groups
 from routing.intent.urgency import cue_matrix, rule_says_urgent
 from routing.normalize import normalize_for_model
 
@@ -99,16 +98,9 @@ def _urgent_head(x, texts: list[str], y: list[bool], mode: str) -> LogisticRegre
 # --- choosing ------------------------------------------------------------------------------
 
 
-def paraphrase_groups(texts: Sequence[str], threshold: float = 0.6) -> np.ndarray:
-    """Group ids joining messages whose character 3–5-gram TF-IDF cosine is ≥ threshold (the
-    rule the shipped split used), so that no fold tests on a paraphrase of its training rows."""
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
-    similar = (vectors @ vectors.T) >= threshold
-    return connected_components(sparse.csr_matrix(similar), directed=False)[1]
-
-
 def folds(rows: Sequence[dict], texts: list[str], n_folds: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Group-aware folds, stratified by intent × language, with a fixed seed."""
+    """Group-aware folds (paraphrases at character cosine ≥ 0.6 stay together, the rule of the
+    shipped split), stratified by intent × language, with a fixed seed."""
     strata = [f"{row['intent']}|{row.get('lang', '')}" for row in rows]
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=SEED)
     return list(splitter.split(texts, strata, paraphrase_groups(texts)))
