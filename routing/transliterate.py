@@ -9,11 +9,21 @@ common words exactly; other words go letter by letter: digits as letters (2 ق, 
 a word, long ones (aa, ee, oo, ou) and i/o/u written as ا / ي / و, a final a/e/eh/ah as ه after
 three letters (else ا). The article ("el", "il", "al", "l") joins the next word, as in Arabic script.
 
+Letter by letter cannot know which vowels are long, whether "2" is ق or ء, or whether a final
+"et" is ة: "sa3a" comes out "سعا" where customers write "ساعه". ``ArabicWords`` resolves those
+choices against the Arabic-script words a model was trained on: among the spellings the letters
+allow, it takes the one customers write, preferring the fewest departures from letter by letter
+(each costs ``DEPARTURE_COST`` in log-frequency), and keeps letter by letter when none is a known
+word.
+
 Plain Python, no state: every word's result is cached.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 _LEXICON: dict[str, str] = {}
@@ -105,22 +115,23 @@ def transliterate_word(word: str) -> str:
     return prefix + arabic
 
 
-def transliterate(normalized: str) -> str:
+def transliterate(normalized: str, words: ArabicWords | None = None) -> str:
     """A normalised message with its Latin words in Arabic script (``normalize_for_model`` tokens
     in, the same tokens out, the article joined to the word after it)."""
-    return " ".join(transliterate_tokens(normalized.split()))
+    return " ".join(transliterate_tokens(normalized.split(), words))
 
 
-def transliterate_tokens(tokens: list[str]) -> list[str]:
-    """``transliterate`` on a list of tokens."""
+def transliterate_tokens(tokens: list[str], words: ArabicWords | None = None) -> list[str]:
+    """``transliterate`` on a list of tokens; with ``words``, each word spelt as they spell it."""
     out: list[str] = []
     pending = ""
+    spell = words.transliterate_word if words is not None else transliterate_word
     for token in tokens:
         joined = _PREFIX_WORDS.get(token)
         if joined is not None:
             pending += joined
             continue
-        word = transliterate_word(token)
+        word = spell(token)
         if pending and word.startswith("ال") and pending.endswith("ال"):
             word = word[2:]
         out.append(pending + word)
@@ -128,3 +139,114 @@ def transliterate_tokens(tokens: list[str]) -> list[str]:
     if pending:
         out.append(pending)
     return out
+
+
+# --- spelt as the training data spells it ----------------------------------------------------
+
+DEPARTURE_COST = 1.5  # a departure from letter by letter must be e^1.5 ≈ 4.5 times as common
+MIN_COUNT = 2  # a word seen once may be a typo
+_ARABIC_TOKEN = re.compile("[\u0621-\u064a]+")
+_FOLD = str.maketrans({"ى": "ي", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ؤ": "و", "ئ": "ي"})
+_FINAL_LONG, _FINAL_SHORT = ("ه", "ا", "ي"), ("ا", "ه", "ي")
+_FINAL_VOWEL = ("<a final a or e>",)  # a marker: _best reads it as _FINAL_LONG or _FINAL_SHORT by length
+# What each unit may stand for, letter by letter's reading first.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "a": ("", "ا"), "e": ("", "ي", "ا"), "i": ("ي", ""), "o": ("و", ""), "u": ("و", ""),
+    "2": ("ق", "ء", "ا", "ي", "و"), "9": ("ص", "ق"), "8": ("ق", "غ"), "g": ("ج", "ق", "غ"),
+    "d": ("د", "ض", "ذ"), "t": ("ت", "ط", "ث", "ه"), "s": ("س", "ص", "ث"), "z": ("ز", "ظ", "ذ"),
+    "th": ("ث", "ذ", "ظ"), "dh": ("ذ", "ض", "ظ"), "h": ("ه", "ح"), "6": ("ط", "ظ"), "k": ("ك", "ق"),
+    "ay": ("اي", "ي"), "ai": ("اي", "ي"), "ei": ("ي", "اي"), "ou": ("و", "او"),
+}
+
+
+class ArabicWords:
+    """The Arabic-script words of a model's training messages and how often each occurs: the
+    spellings transliteration chooses from. Saved with the model (only the counts)."""
+
+    def __init__(self, counts: dict[str, int]):
+        self.counts = counts
+        self._prefixes = {word[:i] for word in counts for i in range(1, len(word) + 1)}
+        self._cache: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, normalized_texts: Iterable[str], min_count: int = MIN_COUNT) -> ArabicWords:
+        """From ``normalize_for_model`` texts: every Arabic-script word seen ``min_count`` times."""
+        counts = Counter(token for text in normalized_texts for token in text.split()
+                         if _ARABIC_TOKEN.fullmatch(token))
+        return cls({word: n for word, n in counts.items() if n >= min_count})
+
+    def __getstate__(self) -> dict:
+        return {"counts": self.counts}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["counts"])
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def transliterate_word(self, word: str) -> str:
+        """``transliterate_word``, each choice the letters leave open settled by these words."""
+        found = self._cache.get(word)
+        if found is None:
+            found = self._cache[word] = self._spell(word)
+        return found
+
+    def _spell(self, word: str) -> str:
+        if not _LATIN.fullmatch(word):
+            return word
+        prefix, rest = "", word
+        glued = _GLUED_ARTICLE.match(word)
+        if glued and len(word) - glued.end() >= 3:
+            prefix, rest = _PREFIX_WORDS.get(glued.group(), "ال"), word[glued.end():]
+        for start, lookup in (("", word), (prefix, rest)):
+            known = _LEXICON.get(lookup)
+            if known is not None:
+                return start + known.translate(_FOLD)
+        best = self._best(prefix, _choices(_UNITS.findall(rest)))
+        return best if best is not None else transliterate_word(word)
+
+    def _best(self, prefix: str, choices: list[tuple[str, ...]]) -> str | None:
+        """The known word the choices can spell with the least cost (departures × cost − log
+        count), searched depth first and only along prefixes of known words."""
+        best: list = [None, math.inf]
+        counts, prefixes, last = self.counts, self._prefixes, len(choices)
+
+        def visit(i: int, spelt: str, departures: int) -> None:
+            if i == last:
+                count = counts.get(spelt)
+                if count:
+                    cost = DEPARTURE_COST * departures - math.log(count)
+                    if cost < best[1]:
+                        best[:] = [spelt, cost]
+                return
+            options = choices[i]
+            if options is _FINAL_VOWEL:  # as letter by letter: ه after three letters, else ا
+                options = _FINAL_LONG if len(spelt) - len(prefix) >= 3 else _FINAL_SHORT
+            for k, letters in enumerate(options):
+                if letters and len(spelt) > len(prefix) and spelt[-1] == letters[0]:
+                    letters = letters[1:]  # a doubled letter is written once
+                extended = spelt + letters
+                if extended == spelt or extended in prefixes:
+                    visit(i + 1, extended, departures + (k > 0))
+
+        visit(0, prefix, 0)
+        return best[0]
+
+
+def _choices(units: list[str]) -> list[tuple[str, ...]]:
+    """What each unit of an Arabizi word may be in Arabic script, letter by letter's reading first."""
+    last = len(units) - 1
+    choices = []
+    for i, unit in enumerate(units):
+        if unit in _MULTI and unit not in _CHOICES:
+            options: tuple[str, ...] = (_MULTI[unit],)
+        elif i == 0 and unit in _VOWELS:
+            options = ("ا",) if unit in "ae" else ("ا", "او" if unit in "ou" else "اي")
+        elif i == last and unit in "ae":
+            options = _FINAL_SHORT if i and units[i - 1] == "h" else _FINAL_VOWEL  # "-ha": ها
+        elif i == last and unit == "h" and i and units[i - 1] in ("a", "e"):
+            options = ("ه",)
+        else:
+            options = _CHOICES.get(unit, (_MULTI.get(unit) or _SINGLE.get(unit, ""),))
+        choices.append(options)
+    return choices

@@ -6,9 +6,11 @@ through ``normalize_for_model``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from routing.intent.features import build_vectorizer
+from routing.transliterate import ArabicWords
 
 # scikit-learn is imported inside the builders: predicting and loading never need it, and a
 # process that only classifies starts a second faster without it.
@@ -32,13 +34,16 @@ class ModelConfig:
     views: tuple[tuple[str, int, int, int], ...]  # (view, lowest n, highest n, min_df)
     classifier: str = "svm"  # "svm" (LinearSVC, sigmoid-calibrated) | "logreg"
     C: float = 0.5
+    respellings: int = 0  # respelt copies of each Arabizi training row (respell.py)
+    guided_translit: bool = False  # ``translit`` spells Arabizi as the training data spells Arabic
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
-        return cls(data["name"], tuple(tuple(view) for view in data["views"]), data["classifier"], data["C"])
+        return cls(data["name"], tuple(tuple(view) for view in data["views"]), data["classifier"], data["C"],
+                   data.get("respellings", 0), data.get("guided_translit", False))
 
 
 ALL_CONFIGS: tuple[ModelConfig, ...] = (
@@ -53,6 +58,8 @@ ALL_CONFIGS: tuple[ModelConfig, ...] = (
     ModelConfig("word12+charwb25+skeleton+concept+translit_svm", (WORD, CHAR_WB, SKELETON, CONCEPT, TRANSLIT)),
     ModelConfig("word12+charwb25+skeleton+concept+translit_logreg_C30", (WORD, CHAR_WB, SKELETON, CONCEPT, TRANSLIT),
                 "logreg", 30.0),
+    ModelConfig("word12+charwb25+skeleton+concept+guided_translit_svm+respelt",
+                (WORD, CHAR_WB, SKELETON, CONCEPT, TRANSLIT), respellings=1, guided_translit=True),
 )
 # The best by cross-validated macro-F1 on the train split (bench/classify.py --cv prints the table
 # for ALL_CONFIGS). On the 3,317 train rows of the second data round: logreg C=30 0.848, C=10
@@ -66,8 +73,12 @@ ALL_CONFIGS: tuple[ModelConfig, ...] = (
 # eighth round's unseen English test rows; it trains in less time too. With rounds 9 and 10, no
 # variant tried on their unseen writers (C, min_df, view weights, n-gram ranges) beat it.
 # bench/README.md, "classify.py", has the tables.
+# After the seventeenth data round, spelling Arabizi as the training data spells Arabic
+# (``guided_translit``) and one respelt copy of each Arabizi training row (respell.py) raised
+# Arabizi on writers never seen by about a point in each of rounds 13–17, the other languages
+# within noise (routing/data/README.md, "Measured after the seventeenth round").
 DEFAULT_CONFIG = next(config for config in ALL_CONFIGS
-                      if config.name == "word12+charwb25+skeleton+concept+translit_svm")
+                      if config.name == "word12+charwb25+skeleton+concept+guided_translit_svm+respelt")
 # What ``flask routing train --select`` (train.choose_config) compares: the default and logistic
 # regression on the same views, the runner-up family. Selection cross-validates both (5 folds, on
 # every core) before the final fit: 3½ minutes on the eighth round's 10,739 train rows, beyond
@@ -78,12 +89,15 @@ CONFIGS: tuple[ModelConfig, ...] = (
 )
 
 
-def build_features(config: ModelConfig):
-    """A FeatureUnion of one TF-IDF vectoriser per view."""
+def build_features(config: ModelConfig, texts: Sequence[str]):
+    """A FeatureUnion of one TF-IDF vectoriser per view, to be fitted on ``texts`` (normalised):
+    a guided ``translit`` view learns its Arabic-script words from them."""
     from sklearn.pipeline import FeatureUnion
 
+    words = ArabicWords.of(texts) if config.guided_translit else None
     return FeatureUnion([
-        (f"{view}{low}{high}", build_vectorizer(view, (low, high), min_df)) for view, low, high, min_df in config.views
+        (f"{view}{low}{high}", build_vectorizer(view, (low, high), min_df, words if view == "translit" else None))
+        for view, low, high, min_df in config.views
     ])
 
 

@@ -30,7 +30,7 @@ from scipy import sparse
 from routing.intent.lexicon import concepts
 from routing.intent.skeleton import skeleton_word
 from routing.language import is_arabizi
-from routing.transliterate import transliterate_tokens
+from routing.transliterate import ArabicWords, transliterate_tokens
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -62,6 +62,9 @@ class Analyzer:
     view: str  # "word" | "char" | "char_wb" | "skeleton" | "concept" | "translit"
     low: int = 1
     high: int = 1
+    # ``translit``: the training data's Arabic-script words, to spell Arabizi as customers spell
+    # Arabic (routing/transliterate.py); None: letter by letter (models trained before them)
+    arabic_words: ArabicWords | None = field(default=None, compare=False, hash=False)
 
     @property
     def per_word(self) -> bool:
@@ -79,8 +82,11 @@ class Analyzer:
         if reading == "all":
             return tokens
         if reading == "arabizi":
-            return transliterate_tokens(tokens)
+            return self.transliterate(tokens)
         return [token for token in tokens if not token.isascii()]
+
+    def transliterate(self, tokens: list[str]) -> list[str]:
+        return transliterate_tokens(tokens, self.arabic_words)
 
     def word_features(self, word: str) -> list[str]:
         if self.view == "skeleton":
@@ -110,10 +116,12 @@ def translit_reading(tokens: list[str]) -> str:
     return "arabizi" if is_arabizi(latin) else "arabic"
 
 
-def build_vectorizer(view: str, ngrams: tuple[int, int], min_df: int = 1) -> TfidfVectorizer:
+def build_vectorizer(view: str, ngrams: tuple[int, int], min_df: int = 1,
+                     arabic_words: ArabicWords | None = None) -> TfidfVectorizer:
     from sklearn.feature_extraction.text import TfidfVectorizer  # training only
 
-    return TfidfVectorizer(analyzer=Analyzer(view, *ngrams), min_df=min_df, sublinear_tf=True, dtype=np.float32)
+    return TfidfVectorizer(analyzer=Analyzer(view, *ngrams, arabic_words=arabic_words), min_df=min_df,
+                           sublinear_tf=True, dtype=np.float32)
 
 
 # --- fast transform ------------------------------------------------------------------------
@@ -264,7 +272,7 @@ class FastFeatures:
                 pieces.extend(entry[1] for token, entry in zip(tokens, entries, strict=True) if not token.isascii())
             else:
                 block, offset = plan.translit
-                extra.extend(j + offset for j in block.word_indices(transliterate_tokens(tokens)))
+                extra.extend(j + offset for j in block.word_indices(block.analyzer.transliterate(tokens)))
         for block, offset, low, high in plan.word_ngrams:
             vocabulary = block.vocabulary
             for n in range(max(low, 2), high + 1):

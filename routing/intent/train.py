@@ -25,6 +25,7 @@ from routing.intent.data import data_hash
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
 from routing.intent.model import IntentModel
+from routing.intent.respell import respelt_rows
 from routing.intent.similarity import paraphrase_groups
 from routing.intent.urgency import cue_matrix, rule_says_urgent
 from routing.normalize import normalize_for_model
@@ -40,9 +41,10 @@ URGENT_MODE, URGENT_THRESHOLD = "model", 0.4
 
 def fit_sklearn(rows: Sequence[dict], config: ModelConfig, urgent_mode: str = URGENT_MODE) -> dict:
     """The fitted scikit-learn pieces: ``features`` (FeatureUnion), ``intent``, ``sentiment`` and
-    ``urgent`` (None for the rules alone)."""
+    ``urgent`` (None for the rules alone), fitted on ``rows`` and their Arabizi respellings."""
+    rows = [*rows, *respelt_rows(rows, config.respellings)]
     texts = [normalize_for_model(row["text"]) for row in rows]
-    features = build_features(config)
+    features = build_features(config, texts)
     x = features.fit_transform(texts)
     fitted = {
         "features": features,
@@ -120,7 +122,7 @@ def cross_validate_configs(
     langs = np.array([row.get("lang", "") for row in rows])
     splits = folds(rows, texts, n_folds)
     jobs = n_jobs if n_jobs is not None else min(len(splits), os.cpu_count() or 1)
-    outcomes = Parallel(n_jobs=jobs)(delayed(_fold_predictions)(texts, y, train_idx, test_idx, configs)
+    outcomes = Parallel(n_jobs=jobs)(delayed(_fold_predictions)(rows, texts, y, train_idx, test_idx, configs)
                                      for train_idx, test_idx in splits)
     results = []
     for config in configs:
@@ -145,22 +147,26 @@ def cross_validate_configs(
     return sorted(results, key=lambda result: -result["macro_f1"])
 
 
-def _fold_predictions(texts: list[str], y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray,
-                      configs: Sequence[ModelConfig]) -> dict:
-    """One fold: each configuration's predictions for the test rows, and its CPU seconds."""
+def _fold_predictions(rows: Sequence[dict], texts: list[str], y: np.ndarray, train_idx: np.ndarray,
+                      test_idx: np.ndarray, configs: Sequence[ModelConfig]) -> dict:
+    """One fold: each configuration's predictions for the test rows, and its CPU seconds. The
+    fold's training rows get the configuration's Arabizi respellings, as a final fit does."""
     predicted, seconds = {}, {}
     by_views: dict[tuple, list[ModelConfig]] = {}
     for config in configs:
-        by_views.setdefault(config.views, []).append(config)
+        by_views.setdefault((config.views, config.respellings, config.guided_translit), []).append(config)
     for same_views in by_views.values():
         started = time.process_time()
-        features = build_features(same_views[0])
-        x_train = features.fit_transform([texts[i] for i in train_idx])
+        extra = respelt_rows([rows[i] for i in train_idx], same_views[0].respellings)
+        train_texts = [texts[i] for i in train_idx] + [normalize_for_model(row["text"]) for row in extra]
+        features = build_features(same_views[0], train_texts)
+        x_train = features.fit_transform(train_texts)
+        y_train = np.concatenate([y[train_idx], [row["intent"] for row in extra]])
         x_test = features.transform([texts[i] for i in test_idx])
         shared = (time.process_time() - started) / len(same_views)
         for config in same_views:
             started = time.process_time()
-            predicted[config.name] = build_head(config).fit(x_train, y[train_idx]).predict(x_test)
+            predicted[config.name] = build_head(config).fit(x_train, y_train).predict(x_test)
             seconds[config.name] = shared + time.process_time() - started
     return {"predicted": predicted, "seconds": seconds}
 
@@ -180,12 +186,13 @@ def cross_validate_urgency(rows: Sequence[dict], config: ModelConfig, n_folds: i
     scores = {mode: np.zeros(len(rows)) for mode in URGENT_MODES}
     scores["rules"] = np.array([1.0 if rule_says_urgent(text) else 0.0 for text in texts])
     for train_idx, test_idx in folds(rows, texts, n_folds):
-        features = build_features(config)
-        x_train = features.fit_transform([texts[i] for i in train_idx])
+        train_texts = [texts[i] for i in train_idx]
+        features = build_features(config, train_texts)
+        x_train = features.fit_transform(train_texts)
         x_test = features.transform([texts[i] for i in test_idx])
         test_texts = [texts[i] for i in test_idx]
         for mode in ("model", "model+cues"):
-            head = _urgent_head(x_train, [texts[i] for i in train_idx], list(y[train_idx]), mode)
+            head = _urgent_head(x_train, train_texts, list(y[train_idx]), mode)
             x = sparse.hstack([x_test, cue_matrix(test_texts)], format="csr") if mode == "model+cues" else x_test
             scores[mode][test_idx] = head.predict_proba(x)[:, 1]
     results = []

@@ -1,10 +1,11 @@
+import pickle
 import time
 
 import pytest
 
 from routing.intent.features import Analyzer
 from routing.normalize import normalize_for_model
-from routing.transliterate import transliterate, transliterate_word
+from routing.transliterate import ArabicWords, transliterate, transliterate_word
 
 
 @pytest.mark.parametrize(
@@ -62,3 +63,53 @@ def test_fast_enough_for_one_message():
     for word in words:
         transliterate_word(word)
     assert (time.perf_counter() - started) / len(words) < 50e-6
+
+
+# --- spelt as the training data spells Arabic (ArabicWords) ---
+
+WORDS = ArabicWords({"ساعه": 40, "سعه": 2, "كان": 60, "كن": 3, "جوال": 25, "مكالمات": 12, "حزمه": 30,
+                     "كلها": 9, "قال": 20, "على": 0, "علي": 50, "ميت": 4, "شغل": 15})
+
+
+@pytest.mark.parametrize(
+    ("arabizi", "letter_by_letter", "guided"),
+    [
+        ("sa3a", "سعا", "ساعه"),  # a long vowel letter by letter cannot see
+        ("kan", "كن", "كان"),
+        ("jawwal", "جول", "جوال"),
+        ("mokalamat", "موكلمت", "مكالمات"),  # a short o, a long a
+        ("7azmet", "حزمت", "حزمه"),  # a final "et" is ة
+        ("kollha", "كوله", "كلها"),
+        ("3ala", "على", "علي"),  # the lexicon's word, folded as normalize_for_model folds it
+        ("shoghol", "شوغول", "شغل"),
+    ],
+)
+def test_known_words_settle_what_letters_leave_open(arabizi, letter_by_letter, guided):
+    assert transliterate_word(arabizi) == letter_by_letter
+    assert WORDS.transliterate_word(arabizi) == guided
+
+
+def test_a_rare_spelling_needs_to_be_much_more_common_than_letter_by_letter():
+    words = ArabicWords({"ساعه": 3, "سعا": 2})
+    assert words.transliterate_word("sa3a") == "سعا"  # letter by letter is a known word: kept
+    assert ArabicWords({"ساعه": 3}).transliterate_word("sa3a") == "ساعه"
+
+
+def test_unknown_words_and_non_latin_tokens_are_as_letter_by_letter():
+    for token in ("xyzzyq", "mafrooshat", "الفاتوره", "URL", "5g"):
+        assert WORDS.transliterate_word(token) == transliterate_word(token)
+    assert transliterate(normalize_for_model("el sa3a 5 w kan"), WORDS) == "الساعه 5 وكان"
+
+
+def test_words_come_from_arabic_script_tokens_seen_twice_and_survive_pickling():
+    words = ArabicWords.of(["الفاتوره عاليه bill", "الفاتوره واصله", "عاليه جدا"])
+    assert words.counts == {"الفاتوره": 2, "عاليه": 2}
+    again = pickle.loads(pickle.dumps(words))
+    assert again.counts == words.counts
+    assert again.transliterate_word("elfatoora") == words.transliterate_word("elfatoora") == "الفاتوره"
+
+
+def test_the_view_spells_with_the_words_it_was_given():
+    guided, plain = Analyzer("translit", 2, 5, arabic_words=WORDS), Analyzer("translit", 2, 5)
+    assert guided.words("kan 3ndi sa3a") == ["كان", "عندي", "ساعه"]
+    assert plain.words("kan 3ndi sa3a") == ["كن", "عندي", "سعا"]
