@@ -145,6 +145,7 @@ def transliterate_tokens(tokens: list[str], words: ArabicWords | None = None) ->
 
 DEPARTURE_COST = 1.5  # a departure from letter by letter must be e^1.5 ≈ 4.5 times as common
 MIN_COUNT = 2  # a word seen once may be a typo
+_CACHE_LIMIT = 65536
 _ARABIC_TOKEN = re.compile("[\u0621-\u064a]+")
 _FOLD = str.maketrans({"ى": "ي", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ؤ": "و", "ئ": "ي"})
 _FINAL_LONG, _FINAL_SHORT = ("ه", "ا", "ي"), ("ا", "ه", "ي")
@@ -188,6 +189,8 @@ class ArabicWords:
         """``transliterate_word``, each choice the letters leave open settled by these words."""
         found = self._cache.get(word)
         if found is None:
+            if len(self._cache) >= _CACHE_LIMIT:  # a server meets new spellings every day
+                self._cache.clear()
             found = self._cache[word] = self._spell(word)
         return found
 

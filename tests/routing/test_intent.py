@@ -146,3 +146,32 @@ def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
     assert np.allclose(fast.scores(texts, weights), reference @ weights, atol=1e-5)  # every block, every row
 
 
+
+
+def test_the_default_learns_respelt_arabizi_and_the_arabic_words_of_its_rows():
+    """The Arabizi change (routing/data/README.md, "Measured after the eighteenth round"): the
+    features see respelt copies of the Arabizi rows, and the ``translit`` view spells Arabizi
+    with the Arabic-script words the rows contain."""
+    from routing.intent.config import DEFAULT_CONFIG
+
+    rows = [
+        {"text": "el 5at ma2too3 mn imbare7", "intent": "network_coverage", "lang": "arabizi"},
+        {"text": "bdi a3'ayyer el ba2a", "intent": "plans_offers", "lang": "arabizi"},
+        {"text": "el fatoora 3alyeh kteer", "intent": "billing", "lang": "arabizi"},
+        {"text": "الخط مقطوع من امبارح", "intent": "network_coverage", "lang": "ar"},
+        {"text": "الساعه كم بتفتحوا؟ كان الفرع مسكر ساعه كامله", "intent": "other", "lang": "ar"},
+        {"text": "my bill is too high", "intent": "billing", "lang": "en"},
+    ] * 5  # five of each label: the calibration's folds
+    rows = [{**row, "sentiment": "neutral" if row["intent"] in ("other", "plans_offers") else "negative",
+             "urgent": row["intent"] == "network_coverage"} for row in rows]
+    fitted = fit_sklearn(rows, replace(DEFAULT_CONFIG, respellings=3))
+    views = dict(fitted["features"].transformer_list)
+    words = set(next(vectorizer for name, vectorizer in views.items() if name.startswith("word")).vocabulary_)
+    written = {word for row in rows for word in normalize_for_model(row["text"]).split()}
+    respelt = words - written - {gram for gram in words if " " in gram}
+    assert respelt and all(word.isascii() for word in respelt)  # only Arabizi words were respelt
+    translit = next(vectorizer for name, vectorizer in views.items() if name.startswith("translit")).analyzer
+    assert translit.arabic_words is not None and translit.arabic_words.counts["ساعه"] >= 2
+    assert translit.words("kan el sa3a 5") == ["كان", "الساعه", "5"]
+    plain = fit_sklearn(rows, replace(DEFAULT_CONFIG, respellings=0, guided_translit=False))
+    assert dict(plain["features"].transformer_list)["translit25"].analyzer.arabic_words is None
