@@ -16,7 +16,7 @@ allow, it takes the one customers write, preferring the fewest departures from l
 (each costs ``DEPARTURE_COST`` in log-frequency), and keeps letter by letter when none is a known
 word.
 
-Plain Python, no state: every word's result is cached.
+Plain Python: every word's result is cached (``ArabicWords`` keeps its own cache).
 """
 from __future__ import annotations
 
@@ -146,6 +146,7 @@ def transliterate_tokens(tokens: list[str], words: ArabicWords | None = None) ->
 DEPARTURE_COST = 1.5  # a departure from letter by letter must be e^1.5 ≈ 4.5 times as common
 MIN_COUNT = 2  # a word seen once may be a typo
 _CACHE_LIMIT = 65536
+_MAX_UNITS = 24  # longer "words" (laughter, keyboard mashing) are left letter by letter
 _ARABIC_TOKEN = re.compile("[\u0621-\u064a]+")
 _FOLD = str.maketrans({"ى": "ي", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ؤ": "و", "ئ": "ي"})
 _FINAL_LONG, _FINAL_SHORT = ("ه", "ا", "ي"), ("ا", "ه", "ي")
@@ -210,11 +211,19 @@ class ArabicWords:
 
     def _best(self, prefix: str, choices: list[tuple[str, ...]]) -> str | None:
         """The known word the choices can spell with the least cost (departures × cost − log
-        count), searched depth first and only along prefixes of known words."""
+        count), searched depth first and only along prefixes of known words. Each (unit, spelling
+        so far) is visited again only with fewer departures, so a run of letters that spell
+        nothing new ("hhhhhh", "aeaeae") costs linear time, not exponential."""
+        if len(choices) > _MAX_UNITS:
+            return None
         best: list = [None, math.inf]
         counts, prefixes, last = self.counts, self._prefixes, len(choices)
+        fewest: dict[tuple[int, str], int] = {}
 
         def visit(i: int, spelt: str, departures: int) -> None:
+            if fewest.get((i, spelt), _MAX_UNITS + 1) <= departures:
+                return
+            fewest[i, spelt] = departures
             if i == last:
                 count = counts.get(spelt)
                 if count:

@@ -113,3 +113,10 @@ def test_the_view_spells_with_the_words_it_was_given():
     guided, plain = Analyzer("translit", 2, 5, arabic_words=WORDS), Analyzer("translit", 2, 5)
     assert guided.words("kan 3ndi sa3a") == ["كان", "عندي", "ساعه"]
     assert plain.words("kan 3ndi sa3a") == ["كن", "عندي", "سعا"]
+
+
+@pytest.mark.parametrize("word", ["h" * 60, "ae" * 40, "s" * 50, "hahahahahahahahahahahaha", "a7a" * 10])
+def test_long_runs_of_open_choices_are_spelt_at_once(word):
+    """Every "h" may be ه or ح and every vowel dropped: a search over all of them would never end."""
+    words = ArabicWords({"هه": 5, "حح": 5, "اح": 5, "سس": 3, "ه": 9, "ح": 9, "ا": 9})
+    assert words.transliterate_word(word) in {transliterate_word(word), *words.counts}
