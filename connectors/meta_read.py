@@ -41,14 +41,38 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.errors import PayloadError
 from connectors.types import Attachment, InboundMessage, PollResult, RawPayload
 
-if TYPE_CHECKING:
-    from connectors.meta import MetaConnector
+
+class ReadableConnector(Protocol):
+    """What reading needs of a Meta connector (``connectors.meta.MetaConnector`` and its
+    Facebook and Instagram subclasses): where to read, and how one item becomes a message.
+    A protocol, so that this module does not import the connector that imports it."""
+
+    label: str
+    account_id: str | None
+    conversations_path: str
+    conversations_params: dict[str, Any]
+    message_fields: str | None
+    posts_path: str
+    posts_params: dict[str, Any]
+    comments_params: dict[str, Any]
+    comment_time_field: str
+
+    def graph(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]: ...
+
+    def comment_items(self, comments: list[Any]) -> list[Any]: ...
+
+    def read_comment(self, item: dict[str, Any], post_id: str) -> InboundMessage: ...
+
+    def direct_message(self, mid: str, sender: str, recipient: str | None, at: datetime, text: str,
+                       action: str = ..., parent_id: str | None = None,
+                       attachments: tuple[Attachment, ...] = (), echo: bool = False,
+                       author_name: str | None = None, author_handle: str | None = None) -> InboundMessage: ...
 
 SOURCE = "tawasul_source"
 CONVERSATIONS, MESSAGES, POSTS, COMMENTS = "graph_conversations", "graph_messages", "graph_posts", "graph_comments"
@@ -134,7 +158,7 @@ def _digest(value: Any) -> str:
 
 
 # ---- parsing -------------------------------------------------------------------------------
-def parse_read_body(connector: MetaConnector, body: dict[str, Any]) -> list[InboundMessage]:
+def parse_read_body(connector: ReadableConnector, body: dict[str, Any]) -> list[InboundMessage]:
     """The messages of one stored read page that were created at or after its ``since``,
     oldest first (so a customer's message comes before the account's answer to it)."""
     source, page = body.get(SOURCE), body.get("page")
@@ -160,7 +184,7 @@ def _field(entry: Any, name: str) -> Any:
     return entry.get(name)
 
 
-def read_message(connector: MetaConnector, item: dict[str, Any]) -> InboundMessage:
+def read_message(connector: ReadableConnector, item: dict[str, Any]) -> InboundMessage:
     """One message of the conversations API: the same ids as the webhook (``id`` is the
     ``mid``); the account's own messages are echoes, keyed to the customer they went to."""
     mid, author = str(item["id"]), item["from"]
@@ -210,7 +234,7 @@ def _str(value: Any) -> str | None:
 class GraphReader:
     """One reconciliation poll of one Meta account."""
 
-    def __init__(self, connector: MetaConnector, cursor: str | None, now: float | None = None):
+    def __init__(self, connector: ReadableConnector, cursor: str | None, now: float | None = None):
         self.connector = connector
         self.cursor = cursor
         self.now = int(time.time() if now is None else now)

@@ -38,3 +38,43 @@ def test_only_realtime_emits_to_browsers():
         if "socketio.emit(" in path.read_text(encoding="utf-8")
     ]
     assert emitters == ["inbox/realtime.py"]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports_of(path: Path, modules: set[str]) -> set[str]:
+    """The project's modules ``path`` imports, anywhere in it (inside functions and under
+    TYPE_CHECKING too: an import that only dodges a circle at run time is still a circle)."""
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        found.update(target for target in targets if target in modules)
+    return found
+
+
+def test_no_import_circles():
+    """Every module of the product can be read after the modules it imports (DESIGN.md's layers,
+    within a package too)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    paths = [path for package in ("connectors", "routing", "inbox") for path in (ROOT / package).rglob("*.py")]
+    paths.append(ROOT / "app.py")
+    modules = {_module_name(path): path for path in paths}
+    graph = {name: _imports_of(path, set(modules)) - {name} for name, path in modules.items()}
+    try:
+        list(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        pytest.fail(f"import circle: {' -> '.join(error.args[1])}")

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inbox.admin import bp
 from inbox.auth.decorators import admin_only
 from inbox.models import Channel
 from inbox.services import (
@@ -23,6 +22,8 @@ from inbox.services import (
     users,
 )
 from inbox.services.errors import InvalidInput, NotFound
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _me():

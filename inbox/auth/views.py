@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from inbox.auth import bp
 from inbox.auth.forms import LoginForm
 from inbox.extensions import limiter
 from inbox.navigation import safe_next
 from inbox.services import users
+
+bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])

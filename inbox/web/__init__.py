@@ -1,12 +1,8 @@
 """The agent's screens: the queue, a conversation, and the JSON they refresh from."""
 import secrets
 
-from flask import Blueprint
-
-bp = Blueprint("web", __name__)
-
-from inbox.labels import ui_labels  # noqa: E402
-from inbox.web import views  # noqa: E402,F401
+from inbox.labels import ui_labels
+from inbox.web.views import bp  # the routes register on bp there
 
 
 @bp.app_context_processor

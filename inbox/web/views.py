@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from inbox.auth.decorators import any_user
@@ -22,7 +22,8 @@ from inbox.services import (
 from inbox.services import priority as conversation_priority
 from inbox.services import queue as queue_service
 from inbox.services.errors import Forbidden, InvalidInput, NotFound
-from inbox.web import bp
+
+bp = Blueprint("web", __name__)
 
 
 def _me():

@@ -1,6 +1,2 @@
 """Where platforms deliver: no session, no CSRF token, authenticity by signature instead."""
-from flask import Blueprint
-
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-from inbox.webhooks import views  # noqa: E402,F401
+from inbox.webhooks.views import bp  # noqa: F401  (the routes register on bp there)

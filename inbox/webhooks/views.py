@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from inbox.extensions import csrf, limiter
 from inbox.jobs import tasks
 from inbox.jobs.queue import kick
 from inbox.services import webhooks
 from inbox.services.errors import InvalidInput, NotFound
-from inbox.webhooks import bp
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
