@@ -26,6 +26,8 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+from routing.normalize import fold_arabic
+
 _LEXICON: dict[str, str] = {}
 for _arabic, _spellings in {
     "عندي": "3ndi 3andi 3endi", "عندك": "3ndak 3andak 3ndek", "عندكم": "3ndkom 3andkom 3ndko 3andko",
@@ -85,16 +87,10 @@ def transliterate_word(word: str) -> str:
     """One lower-case Latin word in Arabic script; anything else is returned as it is."""
     if not _LATIN.fullmatch(word):
         return word
-    found = _LEXICON.get(word)
+    found = _from_lexicon(word)
     if found is not None:
         return found
-    prefix = ""
-    glued = _GLUED_ARTICLE.match(word)
-    if glued and len(word) - glued.end() >= 3:
-        prefix, word = _PREFIX_WORDS.get(glued.group(), "ال"), word[glued.end():]
-        found = _LEXICON.get(word)
-        if found is not None:
-            return prefix + found
+    prefix, word = _article_and_stem(word)
     units = _UNITS.findall(word)  # a stray apostrophe is skipped
     letters = []
     last = len(units) - 1
@@ -113,6 +109,24 @@ def transliterate_word(word: str) -> str:
     if arabic.endswith("هه") and len(arabic) > 2:
         arabic = arabic[:-1]
     return prefix + arabic
+
+
+def _article_and_stem(word: str) -> tuple[str, str]:
+    """An article glued on ("elfatora", "bilnet") in Arabic script, and the rest of the word."""
+    glued = _GLUED_ARTICLE.match(word)
+    if glued and len(word) - glued.end() >= 3:
+        return _PREFIX_WORDS.get(glued.group(), "ال"), word[glued.end():]
+    return "", word
+
+
+def _from_lexicon(word: str) -> str | None:
+    """The lexicon's spelling of ``word``, or of its stem after a glued article; None if neither."""
+    found = _LEXICON.get(word)
+    if found is not None:
+        return found
+    prefix, stem = _article_and_stem(word)
+    found = _LEXICON.get(stem) if prefix else None
+    return None if found is None else prefix + found
 
 
 def transliterate(normalized: str, words: ArabicWords | None = None) -> str:
@@ -148,7 +162,6 @@ MIN_COUNT = 2  # a word seen once may be a typo
 _CACHE_LIMIT = 65536
 _MAX_UNITS = 24  # longer "words" (laughter, keyboard mashing) are left letter by letter
 _ARABIC_TOKEN = re.compile("[\u0621-\u064a]+")
-_FOLD = str.maketrans({"ى": "ي", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ؤ": "و", "ئ": "ي"})
 _FINAL_LONG, _FINAL_SHORT = ("ه", "ا", "ي"), ("ا", "ه", "ي")
 _FINAL_VOWEL = ("<a final a or e>",)  # a marker: _best reads it as _FINAL_LONG or _FINAL_SHORT by length
 # What each unit may stand for, letter by letter's reading first.
@@ -183,9 +196,6 @@ class ArabicWords:
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["counts"])
 
-    def __len__(self) -> int:
-        return len(self.counts)
-
     def transliterate_word(self, word: str) -> str:
         """``transliterate_word``, each choice the letters leave open settled by these words."""
         found = self._cache.get(word)
@@ -198,15 +208,11 @@ class ArabicWords:
     def _spell(self, word: str) -> str:
         if not _LATIN.fullmatch(word):
             return word
-        prefix, rest = "", word
-        glued = _GLUED_ARTICLE.match(word)
-        if glued and len(word) - glued.end() >= 3:
-            prefix, rest = _PREFIX_WORDS.get(glued.group(), "ال"), word[glued.end():]
-        for start, lookup in (("", word), (prefix, rest)):
-            known = _LEXICON.get(lookup)
-            if known is not None:
-                return start + known.translate(_FOLD)
-        best = self._best(prefix, _choices(_UNITS.findall(rest)))
+        known = _from_lexicon(word)
+        if known is not None:
+            return fold_arabic(known)  # as the training words are spelt (على → علي)
+        prefix, stem = _article_and_stem(word)
+        best = self._best(prefix, _choices(_UNITS.findall(stem)))
         return best if best is not None else transliterate_word(word)
 
     def _best(self, prefix: str, choices: list[tuple[str, ...]]) -> str | None:

@@ -48,16 +48,12 @@ def _module_name(path: Path) -> str:
 def _imports_of(path: Path, modules: set[str]) -> set[str]:
     """The project's modules ``path`` imports, anywhere in it (inside functions and under
     TYPE_CHECKING too: an import that only dodges a circle at run time is still a circle)."""
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom):  # the project imports absolutely: no relative imports
             base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
         else:
             continue
