@@ -86,6 +86,11 @@ def _words_of_piece(piece: str) -> tuple[str, ...]:
     return tuple(_words_of(piece))
 
 
+def has_arabic_script(text: str) -> bool:
+    """Whether any character of ``text`` is Arabic script (a letter, or Arabic punctuation)."""
+    return _ARABIC_LETTER.search(text) is not None
+
+
 def is_arabizi(words: list[str]) -> bool:
     """Whether lower-case Latin words read as Arabizi rather than English."""
     arabizi = english = 0
@@ -107,7 +112,7 @@ def detect_language(text: str) -> str:
         words = _words_of(text)
     else:  # the same words, piece by piece, each piece remembered
         words = [w for piece in text.split() for w in _words_of_piece(piece)]
-    if _ARABIC_LETTER.search(text):
+    if has_arabic_script(text):
         return "mixed" if words else "ar"
     if not words:
         return "ar"

@@ -135,12 +135,19 @@ def transliterate(normalized: str, words: ArabicWords | None = None) -> str:
     return " ".join(transliterate_tokens(normalized.split(), words))
 
 
-def transliterate_tokens(tokens: list[str], words: ArabicWords | None = None) -> list[str]:
-    """``transliterate`` on a list of tokens; with ``words``, each word spelt as they spell it."""
+def transliterate_tokens(tokens: list[str], words: ArabicWords | None = None,
+                         keep: frozenset[str] = frozenset()) -> list[str]:
+    """``transliterate`` on a list of tokens; with ``words``, each word spelt as they spell it.
+    Words in ``keep`` stay as they are, an article before them written apart ("el router" →
+    "ال router", as Arabic script writes "الـ router")."""
     out: list[str] = []
     pending = ""
     spell = words.transliterate_word if words is not None else transliterate_word
     for token in tokens:
+        if token in keep:
+            out.extend((pending, token) if pending else (token,))
+            pending = ""
+            continue
         joined = _PREFIX_WORDS.get(token)
         if joined is not None:
             pending += joined
@@ -224,12 +231,14 @@ class ArabicWords:
             return None
         best: list = [None, math.inf]
         counts, prefixes, last = self.counts, self._prefixes, len(choices)
-        fewest: dict[tuple[int, str], int] = {}
+        fewest: dict[tuple[int, str, bool], int] = {}
 
-        def visit(i: int, spelt: str, departures: int) -> None:
-            if fewest.get((i, spelt), _MAX_UNITS + 1) <= departures:
+        def visit(i: int, spelt: str, departures: int, dropped: bool = False) -> None:
+            """``dropped``: the unit before wrote nothing (a short vowel), so the next letter is
+            not a doubled one ("sabab" is سبب, "ba33" is بع)."""
+            if fewest.get((i, spelt, dropped), _MAX_UNITS + 1) <= departures:
                 return
-            fewest[i, spelt] = departures
+            fewest[i, spelt, dropped] = departures
             if i == last:
                 count = counts.get(spelt)
                 if count:
@@ -241,11 +250,11 @@ class ArabicWords:
             if options is _FINAL_VOWEL:  # as letter by letter: ه after three letters, else ا
                 options = _FINAL_LONG if len(spelt) - len(prefix) >= 3 else _FINAL_SHORT
             for k, letters in enumerate(options):
-                if letters and len(spelt) > len(prefix) and spelt[-1] == letters[0]:
+                if letters and not dropped and len(spelt) > len(prefix) and spelt[-1] == letters[0]:
                     letters = letters[1:]  # a doubled letter is written once
                 extended = spelt + letters
                 if extended == spelt or extended in prefixes:
-                    visit(i + 1, extended, departures + (k > 0))
+                    visit(i + 1, extended, departures + (k > 0), not options[k])
 
         visit(0, prefix, 0)
         return best[0]

@@ -20,6 +20,8 @@ scikit-learn's per-call validation (milliseconds per call in 1.9), checked equal
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
@@ -29,11 +31,15 @@ from scipy import sparse
 
 from routing.intent.lexicon import concepts
 from routing.intent.skeleton import skeleton_word
-from routing.language import is_arabizi
+from routing.language import has_arabic_script, is_arabizi
 from routing.transliterate import ArabicWords, transliterate_tokens
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+# A Latin word that English and code-mixed rows write at least 3 times, and at least half as often
+# as Arabizi rows do ("app", "router"; not "la"), stays Latin in an Arabizi message.
+ENGLISH_MIN_COUNT, ENGLISH_SHARE = 3, 0.5
 
 # --- analyzers -----------------------------------------------------------------------------
 
@@ -105,6 +111,43 @@ class Analyzer:
         if self.view == "concept":
             return _word_ngrams(concepts(normalized), self.low, self.high)
         raise ValueError(f"unknown view {self.view!r}")
+
+
+@dataclass(frozen=True)
+class ArabiziReader:
+    """An Arabizi message rewritten in Arabic script before any view reads it, each word spelt as
+    the training messages spell it ("el fatora 3alyeh" → "الفاتوره عاليه"): every view of an
+    Arabizi message then meets the Arabic half of the data, words and bigrams included, instead
+    of Latin features that only the Arabizi rows teach. Other messages pass unchanged; so does a
+    message with any Arabic letter, whose Latin words are English (routing.language: "mixed")."""
+
+    words: ArabicWords
+    # English words the training rows write in Latin (router, app, bundle): an Arabizi message
+    # keeps them, so they meet the English and code-mixed rows that use them
+    english: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, normalized_texts: Sequence[str], *, keep_english: bool = True) -> ArabiziReader:
+        english = frozenset()
+        if keep_english:
+            english_uses, arabizi_uses = Counter(), Counter()
+            for text in normalized_texts:
+                tokens = text.split()
+                arabizi = not has_arabic_script(text) and translit_reading(tokens) == "arabizi"
+                (arabizi_uses if arabizi else english_uses).update(
+                    token for token in tokens if token.isascii() and token.isalpha() and len(token) > 1)
+            english = frozenset(word for word, n in english_uses.items()
+                                if n >= ENGLISH_MIN_COUNT and n >= ENGLISH_SHARE * arabizi_uses[word]
+                                and not is_arabizi([word]))
+        return cls(ArabicWords.of(normalized_texts), english)
+
+    def __call__(self, normalized: str) -> str:
+        if has_arabic_script(normalized):
+            return normalized
+        tokens = normalized.split()
+        if translit_reading(tokens) != "arabizi":
+            return normalized
+        return " ".join(transliterate_tokens(tokens, self.words, self.english))
 
 
 def translit_reading(tokens: list[str]) -> str:

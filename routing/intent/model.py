@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from routing.intent.config import ModelConfig
-from routing.intent.features import FastFeatures
+from routing.intent.features import ArabiziReader, FastFeatures
 from routing.intent.heads import LinearHead
 from routing.intent.urgency import rule_says_urgent
 from routing.language import detect_language
@@ -48,6 +48,7 @@ class IntentModel:
     urgent_mode: str = "model"  # "model" | "rules"
     urgent_threshold: float = 0.5
     info: dict = field(default_factory=dict)  # version, created_at, data hash, CV results, metrics
+    reader: ArabiziReader | None = None  # rewrites a normalised text before the features (None: models before it)
     _weights: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -73,7 +74,8 @@ class IntentModel:
         return results
 
     def _predict_chunk(self, normalized: list[str], positions: list[int], results: list[Prediction]) -> None:
-        products = self.features.scores(normalized, self._stacked_weights())
+        read = normalized if self.reader is None else list(map(self.reader, normalized))
+        products = self.features.scores(read, self._stacked_weights())
         k, s = len(self.intent.classes), len(self.intent.classes) + len(self.sentiment.classes)
         intent = self.intent.proba(products[:, :k])
         best = intent.argmax(axis=1)

@@ -20,7 +20,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from routing.intent.config import CONFIGS, DEFAULT_CONFIG, ModelConfig, build_features, build_head
+from routing.intent.config import (
+    CONFIGS,
+    DEFAULT_CONFIG,
+    ModelConfig,
+    build_features,
+    build_head,
+    build_reader,
+    read_texts,
+)
 from routing.intent.data import data_hash
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
@@ -40,13 +48,17 @@ URGENT_MODE, URGENT_THRESHOLD = "model", 0.4
 
 
 def fit_sklearn(rows: Sequence[dict], config: ModelConfig, urgent_mode: str = URGENT_MODE) -> dict:
-    """The fitted scikit-learn pieces: ``features`` (FeatureUnion), ``intent``, ``sentiment`` and
-    ``urgent`` (None for the rules alone), fitted on ``rows`` and their Arabizi respellings."""
+    """The fitted scikit-learn pieces: ``reader`` (what rewrites a normalised text first, or None),
+    ``features`` (FeatureUnion), ``intent``, ``sentiment`` and ``urgent`` (None for the rules
+    alone), fitted on ``rows`` and their Arabizi respellings."""
     rows = [*rows, *respelt_rows(rows, config.respellings)]
     texts = [normalize_for_model(row["text"]) for row in rows]
+    reader = build_reader(config, texts)
+    texts = read_texts(reader, texts)
     features = build_features(config, texts)
     x = features.fit_transform(texts)
     fitted = {
+        "reader": reader,
         "features": features,
         "intent": build_head(config, n_jobs=-1).fit(x, [row["intent"] for row in rows]),
         "sentiment": build_head(config, balanced=True, n_jobs=-1).fit(x, [row["sentiment"] for row in rows]),
@@ -80,6 +92,7 @@ def train_model(
     }
     model_info.update(info or {})
     return IntentModel(
+        reader=fitted["reader"],
         features=FastFeatures.from_union(fitted["features"]),
         intent=LinearHead.from_sklearn(fitted["intent"]),
         sentiment=LinearHead.from_sklearn(fitted["sentiment"]),
@@ -154,15 +167,18 @@ def _fold_predictions(rows: Sequence[dict], texts: list[str], y: np.ndarray, tra
     predicted, seconds = {}, {}
     by_views: dict[tuple, list[ModelConfig]] = {}
     for config in configs:
-        by_views.setdefault((config.views, config.respellings, config.guided_translit), []).append(config)
+        key = (config.views, config.respellings, config.guided_translit, config.arabizi_in_arabic)
+        by_views.setdefault(key, []).append(config)
     for same_views in by_views.values():
         started = time.process_time()
         extra = respelt_rows([rows[i] for i in train_idx], same_views[0].respellings)
         train_texts = [texts[i] for i in train_idx] + [normalize_for_model(row["text"]) for row in extra]
+        reader = build_reader(same_views[0], train_texts)
+        train_texts = read_texts(reader, train_texts)
         features = build_features(same_views[0], train_texts)
         x_train = features.fit_transform(train_texts)
         y_train = np.concatenate([y[train_idx], [row["intent"] for row in extra]])
-        x_test = features.transform([texts[i] for i in test_idx])
+        x_test = features.transform(read_texts(reader, [texts[i] for i in test_idx]))
         shared = (time.process_time() - started) / len(same_views)
         for config in same_views:
             started = time.process_time()
@@ -186,11 +202,12 @@ def cross_validate_urgency(rows: Sequence[dict], config: ModelConfig, n_folds: i
     scores = {mode: np.zeros(len(rows)) for mode in URGENT_MODES}
     scores["rules"] = np.array([1.0 if rule_says_urgent(text) else 0.0 for text in texts])
     for train_idx, test_idx in folds(rows, texts, n_folds):
-        train_texts = [texts[i] for i in train_idx]
+        reader = build_reader(config, [texts[i] for i in train_idx])
+        train_texts = read_texts(reader, [texts[i] for i in train_idx])
+        test_texts = read_texts(reader, [texts[i] for i in test_idx])
         features = build_features(config, train_texts)
         x_train = features.fit_transform(train_texts)
-        x_test = features.transform([texts[i] for i in test_idx])
-        test_texts = [texts[i] for i in test_idx]
+        x_test = features.transform(test_texts)
         for mode in ("model", "model+cues"):
             head = _urgent_head(x_train, train_texts, list(y[train_idx]), mode)
             x = sparse.hstack([x_test, cue_matrix(test_texts)], format="csr") if mode == "model+cues" else x_test

@@ -5,10 +5,10 @@ import pytest
 
 from routing.intent import MAX_CHARS, Prediction, classify, classify_many, evaluate
 from routing.intent import model as model_module
-from routing.intent.config import CONFIGS
+from routing.intent.config import ALL_CONFIGS, CONFIGS, DEFAULT_CONFIG, read_texts
 from routing.intent.features import FastFeatures
 from routing.intent.heads import LinearHead
-from routing.intent.train import fit_sklearn
+from routing.intent.train import fit_sklearn, train_model
 from routing.normalize import normalize_for_model
 
 INTENTS = {
@@ -132,7 +132,7 @@ def test_no_model_means_no_label():
 def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
     # About 3,000 rows, every label there: equality does not need the whole split's minute.
     fitted = fit_sklearn(train_rows[:: max(1, len(train_rows) // 3000)], config)
-    texts = [normalize_for_model(row["text"]) for row in test_rows] + ["", "zzzz qqqq"]
+    texts = read_texts(fitted["reader"], [normalize_for_model(row["text"]) for row in test_rows] + ["", "zzzz qqqq"])
     reference = fitted["features"].transform(texts)
     fast = FastFeatures.from_union(fitted["features"])
     assert abs(fast.transform(texts) - reference).max() < 1e-5
@@ -148,12 +148,7 @@ def test_fast_path_equals_scikit_learn(train_rows, test_rows, config):
 
 
 
-def test_the_default_learns_respelt_arabizi_and_the_arabic_words_of_its_rows():
-    """The Arabizi change (routing/data/README.md, "Measured after the eighteenth round"): the
-    features see respelt copies of the Arabizi rows, and the ``translit`` view spells Arabizi
-    with the Arabic-script words the rows contain."""
-    from routing.intent.config import DEFAULT_CONFIG
-
+def _tiny_rows():
     rows = [
         {"text": "el 5at ma2too3 mn imbare7", "intent": "network_coverage", "lang": "arabizi"},
         {"text": "bdi a3'ayyer el ba2a", "intent": "plans_offers", "lang": "arabizi"},
@@ -162,16 +157,45 @@ def test_the_default_learns_respelt_arabizi_and_the_arabic_words_of_its_rows():
         {"text": "الساعه كم بتفتحوا؟ كان الفرع مسكر ساعه كامله", "intent": "other", "lang": "ar"},
         {"text": "my bill is too high", "intent": "billing", "lang": "en"},
     ] * 5  # five of each label: the calibration's folds
-    rows = [{**row, "sentiment": "neutral" if row["intent"] in ("other", "plans_offers") else "negative",
+    sentiments = {"other": "positive", "plans_offers": "neutral"}
+    return [{**row, "sentiment": sentiments.get(row["intent"], "negative"),
              "urgent": row["intent"] == "network_coverage"} for row in rows]
-    fitted = fit_sklearn(rows, replace(DEFAULT_CONFIG, respellings=3))
+
+
+def test_the_default_reads_arabizi_in_the_arabic_script_of_its_rows():
+    """routing/data/README.md, "Measured after the twentieth round": every view reads an Arabizi
+    message in Arabic script, spelt as the training rows spell Arabic, so an Arabizi message and
+    its Arabic twin share words, not just character n-grams."""
+    rows = _tiny_rows()
+    fitted = fit_sklearn(rows, DEFAULT_CONFIG)
+    reader = fitted["reader"]
+    assert reader is not None and reader.words.counts["ساعه"] >= 2
+    assert reader("kan el 5at ma2too3") == "كان الخط مقطوع"  # the Arabic rows' spelling, not letter by letter
+    assert reader("my bill is too high") == "my bill is too high"  # English stays English
+    assert reader("الـ mesh wifi تبعكم") == "الـ mesh wifi تبعكم"  # so do a mixed message's English words
+    words = set(dict(fitted["features"].transformer_list)["word12"].vocabulary_)
+    assert {"الخط مقطوع", "bill"} <= words  # an Arabizi row's bigram meets its Arabic twin's
+    assert not {"5at", "ma2too3", "fatoora"} & words  # no Latin spelling of Arabizi is learnt
+    model = train_model(rows)
+    assert model.reader is not None
+    assert model.predict("el 5at ma2too3").intent == "network_coverage"
+    assert model.predict("el 5at ma2too3").lang == "arabizi"  # the language is read off what was written
+    assert train_model(rows, replace(DEFAULT_CONFIG, arabizi_in_arabic=False)).reader is None
+
+
+def test_respelt_copies_and_guided_translit_are_learnt():
+    """With Arabizi left in Latin (the configuration before), respelt copies of the Arabizi rows
+    (respell.py) add Latin spellings no row wrote, and the ``translit`` view spells Arabizi with
+    the Arabic-script words the rows contain."""
+    rows = _tiny_rows()
+    before = next(config for config in ALL_CONFIGS if config.guided_translit)
+    fitted = fit_sklearn(rows, replace(before, respellings=3))
+    assert fitted["reader"] is None
     views = dict(fitted["features"].transformer_list)
-    words = set(next(vectorizer for name, vectorizer in views.items() if name.startswith("word")).vocabulary_)
+    words = {gram for gram in views["word12"].vocabulary_ if " " not in gram}
     written = {word for row in rows for word in normalize_for_model(row["text"]).split()}
-    respelt = words - written - {gram for gram in words if " " in gram}
-    assert respelt and all(word.isascii() for word in respelt)  # only Arabizi words were respelt
-    translit = next(vectorizer for name, vectorizer in views.items() if name.startswith("translit")).analyzer
-    assert translit.arabic_words is not None and translit.arabic_words.counts["ساعه"] >= 2
-    assert translit.words("kan el sa3a 5") == ["كان", "الساعه", "5"]
-    plain = fit_sklearn(rows, replace(DEFAULT_CONFIG, respellings=0, guided_translit=False))
-    assert dict(plain["features"].transformer_list)["translit25"].analyzer.arabic_words is None
+    assert words - written and all(word.isascii() for word in words - written)  # only Arabizi was respelt
+    assert views["translit25"].analyzer.words("kan el 5at") == ["كان", "الخط"]
+    plain = dict(fit_sklearn(rows, replace(before, respellings=0, guided_translit=False))["features"].transformer_list)
+    assert {gram for gram in plain["word12"].vocabulary_ if " " not in gram} <= written
+    assert plain["translit25"].analyzer.arabic_words is None

@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from routing.intent.features import Analyzer
+from routing.intent.features import Analyzer, ArabiziReader
 from routing.normalize import normalize_for_model
-from routing.transliterate import ArabicWords, transliterate, transliterate_word
+from routing.transliterate import ArabicWords, transliterate, transliterate_tokens, transliterate_word
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,8 @@ def test_fast_enough_for_one_message():
 # --- spelt as the training data spells Arabic (ArabicWords) ---
 
 WORDS = ArabicWords({"ساعه": 40, "سعه": 2, "كان": 60, "كن": 3, "جوال": 25, "مكالمات": 12, "حزمه": 30,
-                     "كلها": 9, "قال": 20, "على": 0, "علي": 50, "ميت": 4, "شغل": 15})
+                     "كلها": 9, "قال": 20, "على": 0, "علي": 50, "ميت": 4, "شغل": 15, "سبب": 6, "سب": 30,
+                     "شباب": 7, "رد": 12})
 
 
 @pytest.mark.parametrize(
@@ -82,11 +83,19 @@ WORDS = ArabicWords({"ساعه": 40, "سعه": 2, "كان": 60, "كن": 3, "جو
         ("kollha", "كوله", "كلها"),
         ("3ala", "على", "علي"),  # the lexicon's word, folded as normalize_for_model folds it
         ("shoghol", "شوغول", "شغل"),
+        ("sabab", "سب", "سبب"),  # a letter after a dropped vowel is not a doubled one
+        ("shabab", "شب", "شباب"),
+        ("radd", "رد", "رد"),  # a letter written twice is
     ],
 )
 def test_known_words_settle_what_letters_leave_open(arabizi, letter_by_letter, guided):
     assert transliterate_word(arabizi) == letter_by_letter
     assert WORDS.transliterate_word(arabizi) == guided
+
+
+def test_the_article_stays_apart_from_a_word_kept_in_latin():
+    assert transliterate_tokens(["el", "router", "5arban"], WORDS, frozenset({"router"})) == ["ال", "router", "خربن"]
+    assert transliterate_tokens(["w", "el", "app"], keep=frozenset({"app"})) == ["وال", "app"]
 
 
 def test_a_rare_spelling_needs_to_be_much_more_common_than_letter_by_letter():
@@ -120,3 +129,23 @@ def test_long_runs_of_open_choices_are_spelt_at_once(word):
     """Every "h" may be ه or ح and every vowel dropped: a search over all of them would never end."""
     words = ArabicWords({"هه": 5, "حح": 5, "اح": 5, "سس": 3, "ه": 9, "ح": 9, "ا": 9})
     assert words.transliterate_word(word) in {transliterate_word(word), *words.counts}
+
+
+# --- the reader: a whole Arabizi message in Arabic script (features.ArabiziReader) ---
+
+def test_the_reader_learns_its_words_and_the_english_it_keeps_from_the_training_rows():
+    texts = [normalize_for_model(text) for text in (
+        "الراوتر خربان من امبارح", "الراوتر خربان", "my router is broken", "the router keeps dropping",
+        "router reset did nothing", "the app is slow", "the app logs me out", "the app crashed again",
+        "la ya3ni la", "la msh hek", "la2 la", "el app msh 3am yefta7",
+    )]
+    reader = ArabiziReader.of(texts)
+    assert reader.words.counts == {"الراوتر": 2, "خربان": 2}
+    # "router" and "app": English rows write them; "la" is Arabizi's as often as anyone's
+    assert {"router", "app"} <= reader.english and "la" not in reader.english
+    assert reader("el router 5arban") == "ال router خربان"
+    assert reader("my router is broken") == "my router is broken"  # English is left as it is
+    mixed = normalize_for_model("الـ router خربان")
+    assert reader(mixed) == mixed == "ال router خربان"  # and so is code-mixing, whose Latin words are English
+    assert ArabiziReader.of(texts, keep_english=False)("el router 5arban") == "الراوتر خربان"
+    assert pickle.loads(pickle.dumps(reader))("el router 5arban") == "ال router خربان"
