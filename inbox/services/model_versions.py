@@ -125,6 +125,16 @@ def agent_label_rows() -> list[dict]:
     ]
 
 
+def files_problem(version: ModelVersion) -> str | None:
+    """Why this code cannot load ``version``'s files (tampered with, missing, or made by an older
+    release whose features differ), or None when they verify."""
+    try:
+        verify_artifact(classification.version_path(version.directory or ""), signing_key=classification.signing_key())
+    except (ArtifactError, ValueError) as error:
+        return str(error)
+    return None
+
+
 def activate_version(actor_id: int | None, version_id: int) -> ModelVersion:
     """Make ``version_id`` the one that classifies (a new version, or an earlier one to roll
     back to), if its files verify; audited. Every process switches within
@@ -134,10 +144,9 @@ def activate_version(actor_id: int | None, version_id: int) -> ModelVersion:
         raise NotFound("model version")
     if version.status != "ready":
         raise InvalidInput("only a trained version can be activated")
-    try:
-        verify_artifact(classification.version_path(version.directory or ""), signing_key=classification.signing_key())
-    except (ArtifactError, ValueError) as error:
-        raise InvalidInput(f"the files of version {version.version} do not verify: {error}") from None
+    problem = files_problem(version)
+    if problem is not None:
+        raise InvalidInput(f"the files of version {version.version} do not verify: {problem}")
     if version.active:
         return version
     # Lock every version row (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises already), so two

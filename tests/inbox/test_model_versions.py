@@ -175,3 +175,25 @@ def test_only_admins_reach_the_models_screen_and_only_with_the_csrf_token(app, p
 
 def _active_ids() -> list[int]:
     return list(db.session.scalars(select(ModelVersion.id).where(ModelVersion.active.is_(True))))
+
+
+def test_the_demo_trains_anew_unless_a_version_it_can_load_exists(app, ctx, quick_training, monkeypatch):
+    """A demo's first start trains a model; a later start does not, unless the versions it has
+    were saved by a release whose features differ (the classifier refuses them)."""
+    import app as app_module
+
+    started = []
+    monkeypatch.setattr(app_module.subprocess, "Popen", lambda command, **_: started.append(command))
+    app_module._train_first_model(app)
+    assert len(started) == 1 and started[0][started[0].index("routing"):][:3] == ["routing", "train", "--no-select"]
+    version = model_versions.train_new_version()
+    db.session.commit()
+    app_module._train_first_model(app)
+    assert len(started) == 1  # this release loads the version it has
+    sidecar = classification.version_path(version.directory) / "model.json"
+    data = json.loads(sidecar.read_text("utf-8"))
+    data["features_version"] -= 1
+    sidecar.write_text(json.dumps(data), "utf-8")
+    assert "version" in model_versions.files_problem(version)
+    app_module._train_first_model(app)
+    assert len(started) == 2
