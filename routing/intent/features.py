@@ -11,7 +11,11 @@ Views of the same tokens, each a block of TF-IDF features:
   English and Arabic meet;
 * ``translit``: character n-grams (as ``char_wb``) of the Arabic-script words, an Arabizi
   message's words transliterated first (routing/transliterate.py: "el fatora" → "الفاتوره"), so
-  the Arabic half of the data teaches Arabizi with the same features; English words give none.
+  the Arabic half of the data teaches Arabizi with the same features; English words give none
+  (models before the twentieth data round; the default now uses the reader below instead).
+
+Before any view reads it, the default model rewrites an Arabizi message in Arabic script
+(``ArabiziReader``), so every view, words and bigrams included, meets the Arabic half of the data.
 
 Training fits scikit-learn ``TfidfVectorizer``s with these analyzers; prediction uses
 ``FastTfidf`` per view and ``FastFeatures`` for all of them at once: the same arithmetic without
