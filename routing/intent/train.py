@@ -167,7 +167,8 @@ def _fold_predictions(rows: Sequence[dict], texts: list[str], y: np.ndarray, tra
     predicted, seconds = {}, {}
     by_views: dict[tuple, list[ModelConfig]] = {}
     for config in configs:
-        key = (config.views, config.respellings, config.guided_translit, config.arabizi_in_arabic)
+        key = (config.views, config.respellings, config.guided_translit, config.arabizi_in_arabic,
+               config.keep_english)
         by_views.setdefault(key, []).append(config)
     for same_views in by_views.values():
         started = time.process_time()
