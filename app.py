@@ -123,12 +123,12 @@ def _train_first_model(app: Flask) -> None:
     from inbox.services import model_versions
 
     recent = utcnow() - timedelta(minutes=10)  # a first training cut short by a stop is retried
-    versions = model_versions.list_versions()
-    if any(v.status == "training" and v.created_at > recent for v in versions):
+    if any(v.status == "training" and v.created_at > recent for v in model_versions.list_versions()):
         return
-    # A version this release can load; one saved by an older release whose features differ is
-    # refused by the classifier, so the demo trains anew instead of answering "no label".
-    if any(v.status == "ready" and model_versions.files_problem(v) is None for v in versions):
+    # The active version is what classifies: one saved by an older release whose features differ
+    # is refused, so the demo trains anew instead of answering "no label".
+    active = model_versions.active_version()
+    if active is not None and model_versions.files_problem(active) is None:
         return
     print("Training the intent model in the background (under a minute); new conversations get intents"
           " once it is ready.")

@@ -136,22 +136,23 @@ class ArabiziReader:
         if keep_english:
             english_uses, arabizi_uses = Counter(), Counter()
             for text in normalized_texts:
-                tokens = text.split()
-                arabizi = not has_arabic_script(text) and translit_reading(tokens) == "arabizi"
-                (arabizi_uses if arabizi else english_uses).update(
-                    token for token in tokens if token.isascii() and token.isalpha() and len(token) > 1)
+                (arabizi_uses if is_arabizi_message(text) else english_uses).update(
+                    token for token in text.split() if token.isascii() and token.isalpha() and len(token) > 1)
             english = frozenset(word for word, n in english_uses.items()
                                 if n >= ENGLISH_MIN_COUNT and n >= ENGLISH_SHARE * arabizi_uses[word]
                                 and not is_arabizi([word]))
         return cls(ArabicWords.of(normalized_texts), english)
 
     def __call__(self, normalized: str) -> str:
-        if has_arabic_script(normalized):
+        if not is_arabizi_message(normalized):
             return normalized
-        tokens = normalized.split()
-        if translit_reading(tokens) != "arabizi":
-            return normalized
-        return " ".join(transliterate_tokens(tokens, self.words, self.english))
+        return " ".join(transliterate_tokens(normalized.split(), self.words, self.english))
+
+
+def is_arabizi_message(normalized: str) -> bool:
+    """Whether the reader rewrites this normalised message: Latin words that read as Arabizi,
+    and no Arabic letter (with one, the Latin words are English: code-mixing)."""
+    return not has_arabic_script(normalized) and translit_reading(normalized.split()) == "arabizi"
 
 
 def translit_reading(tokens: list[str]) -> str:
